@@ -1,0 +1,54 @@
+// User-facing errors: a stable code, a location when there is one, and a brand that survives duplicate package copies.
+
+const brand = Symbol.for('retrace.error');
+
+export const ErrorCode = {
+  config: 'E_CONFIG',
+  configParse: 'E_CONFIG_PARSE',
+  unknownServer: 'E_UNKNOWN_SERVER',
+  unknownTool: 'E_UNKNOWN_TOOL',
+  badArguments: 'E_BAD_ARGUMENTS',
+  connection: 'E_CONNECTION',
+  usage: 'E_USAGE',
+  closed: 'E_CLOSED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface SourceLocation {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Dotted path of the offending field, e.g. `servers.fault.command`. */
+  path?: string;
+}
+
+export class RetraceError extends Error {
+  readonly [brand] = true;
+  readonly code: ErrorCode;
+  readonly location: SourceLocation | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { location?: SourceLocation; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RetraceError';
+    this.code = code;
+    this.location = options.location;
+  }
+
+  /** One line: `file:line:col path: message`. */
+  describe(): string {
+    const where = formatLocation(this.location);
+    return where ? `${where}: ${this.message}` : this.message;
+  }
+}
+
+export function isRetraceError(value: unknown): value is RetraceError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+export function formatLocation(location: SourceLocation | undefined): string {
+  if (!location) return '';
+  let where = location.file ?? '';
+  if (location.line !== undefined) where += `${where ? ':' : ''}${location.line}:${location.column ?? 1}`;
+  if (location.path) where += `${where ? ' ' : ''}${location.path}`;
+  return where;
+}
