@@ -18,7 +18,9 @@ export type FieldMatch = z.infer<typeof FieldMatch>;
 
 export const RuleMatch = z
   .object({
-    source: OneOrMany(z.enum(['rpc', 'tool', 'http', 'transport', 'timeout', 'circuit', 'cancelled', 'exception'])).optional(),
+    source: OneOrMany(
+      z.enum(['rpc', 'tool', 'http', 'transport', 'timeout', 'circuit', 'cancelled', 'exception']),
+    ).optional(),
     /** JSON-RPC error code(s). */
     code: OneOrMany(z.number().int()).optional(),
     /** HTTP status(es). */

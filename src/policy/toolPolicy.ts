@@ -39,7 +39,10 @@ export const EscalationConfig = z
     level: EscalationLevel.optional(),
     recommended_action: z.string().optional(),
     by_kind: z
-      .partialRecord(FailureKind, z.object({ level: EscalationLevel.optional(), recommended_action: z.string().optional() }).strict())
+      .partialRecord(
+        FailureKind,
+        z.object({ level: EscalationLevel.optional(), recommended_action: z.string().optional() }).strict(),
+      )
       .optional(),
   })
   .strict();
@@ -186,10 +189,7 @@ function backoffFrom(config: z.output<typeof BackoffConfig>): Partial<BackoffSet
  * A layer that sets a backoff field for the whole tool means it for every kind: inherited per-kind
  * values of that field (e.g. the seed's 100 ms for locks) give way, unless the layer names them again.
  */
-function withoutInherited(
-  byKind: ToolPolicy['byKind'],
-  topLevel: Partial<BackoffSettings>,
-): ToolPolicy['byKind'] {
+function withoutInherited(byKind: ToolPolicy['byKind'], topLevel: Partial<BackoffSettings>): ToolPolicy['byKind'] {
   const overridden = Object.keys(topLevel) as Array<keyof BackoffSettings>;
   if (overridden.length === 0) return byKind;
   const next: ToolPolicy['byKind'] = {};
@@ -212,7 +212,9 @@ export function applyPolicyLayer(base: ToolPolicy, layer: ParsedToolPolicyConfig
   if (layer.critical !== undefined) next.critical = layer.critical;
   if (layer.by_kind !== undefined) {
     const byKind = { ...next.byKind };
-    for (const [kind, override] of Object.entries(layer.by_kind) as Array<[FailureKind, z.output<typeof BackoffConfig>]>) {
+    for (const [kind, override] of Object.entries(layer.by_kind) as Array<
+      [FailureKind, z.output<typeof BackoffConfig>]
+    >) {
       byKind[kind] = { ...byKind[kind], ...backoffFrom(override) };
     }
     next.byKind = byKind;
@@ -236,7 +238,8 @@ export function applyPolicyLayer(base: ToolPolicy, layer: ParsedToolPolicyConfig
     }
     const escalation: EscalationSettings = { ...base.escalation, byKind };
     if (layer.escalation.level !== undefined) escalation.level = layer.escalation.level;
-    if (layer.escalation.recommended_action !== undefined) escalation.recommendedAction = layer.escalation.recommended_action;
+    if (layer.escalation.recommended_action !== undefined)
+      escalation.recommendedAction = layer.escalation.recommended_action;
     next.escalation = escalation;
   }
   if (layer.classify !== undefined) next.rules = [...layer.classify, ...base.rules];
