@@ -1,0 +1,261 @@
+// The runtime composes the parts: connector, breakers, cache, metrics and the tool-call machine; it runs calls and reports what happened.
+import { createActor, fromPromise, toPromise } from 'xstate';
+import { systemClock, systemRandom, type Clock, type RandomSource } from '../common/clock.js';
+import { ErrorCode, RetraceError } from '../common/errors.js';
+import { policyFor } from '../config/policyFor.js';
+import { parseRuntimeConfig, type RuntimeConfig, type RuntimeConfigInput } from '../config/runtimeConfig.js';
+import { toolCallMachine } from '../machines/toolCall.js';
+import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome, ToolTarget } from '../machines/toolCallTypes.js';
+import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
+import type { ParsedToolPolicyConfig, ToolAnnotations } from '../policy/toolPolicy.js';
+import { ToolPolicyConfig } from '../policy/toolPolicy.js';
+import { createBreakerRegistry, type BreakerEvent, type BreakerRegistry, type BreakerStatus } from './breakerRegistry.js';
+import { silentLogger, type Logger } from './logger.js';
+import { createMcpConnector } from './mcpConnector.js';
+import type { McpConnector, ToolInfo } from './mcpTypes.js';
+import { createResultCache, type ResultCache } from './resultCache.js';
+import { createToolMetrics, type ToolMetrics, type ToolMetricsRegistry, type TriggerHit } from './toolMetrics.js';
+import { createToolCallLogger } from './toolCallLog.js';
+
+export interface RuntimeOptions {
+  /** A parsed config, or a plain object validated here. */
+  config?: RuntimeConfig | RuntimeConfigInput;
+  connector?: McpConnector;
+  clock?: Clock;
+  random?: RandomSource;
+  logger?: Logger;
+}
+
+export interface CallOptions {
+  /** Policy overrides for this call, in config form (`{ max_retries: 0 }`). */
+  policy?: ToolPolicyConfig;
+  signal?: AbortSignal;
+  callId?: string;
+}
+
+export type RuntimeEvent = ToolCallEmitted | (BreakerEvent & { type: `breaker.${string}` });
+
+export interface Runtime {
+  callTool(server: string, tool: string, args?: Record<string, unknown>, options?: CallOptions): Promise<ToolCallOutcome>;
+  listTools(server: string): Promise<ToolInfo[]>;
+  breakers(): BreakerStatus[];
+  metrics(): ToolMetrics[];
+  on(type: 'escalation', listener: (escalation: Escalation) => void): () => void;
+  on(type: 'event', listener: (event: RuntimeEvent) => void): () => void;
+  readonly config: RuntimeConfig;
+  readonly clock: Clock;
+  close(): Promise<void>;
+}
+
+function splitRef(ref: string, defaultServer: string): { server: string; tool: string } {
+  const slash = ref.indexOf('/');
+  return slash < 0 ? { server: defaultServer, tool: ref } : { server: ref.slice(0, slash), tool: ref.slice(slash + 1) };
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const config: RuntimeConfig =
+    options.config && 'cache' in options.config && 'escalation' in options.config && 'log' in options.config
+      ? (options.config as RuntimeConfig)
+      : parseRuntimeConfig(options.config ?? {});
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const logger = options.logger ?? silentLogger;
+  const connector = options.connector ?? createMcpConnector({ servers: config.servers, clock });
+  const cache: ResultCache = createResultCache({ maxEntries: config.cache.max_entries });
+  const metrics: ToolMetricsRegistry = createToolMetrics({
+    repeatedFailures: {
+      count: config.escalation.repeated_failures.count,
+      windowMs: config.escalation.repeated_failures.window,
+    },
+    errorRate: {
+      threshold: config.escalation.error_rate.threshold,
+      minimumCalls: config.escalation.error_rate.minimum_calls,
+      windowMs: config.escalation.error_rate.window,
+    },
+  });
+  const annotations = new Map<string, Map<string, ToolAnnotations | undefined>>();
+  const escalationListeners = new Set<(escalation: Escalation) => void>();
+  const eventListeners = new Set<(event: RuntimeEvent) => void>();
+  const active = new Set<{ cancel: (reason: string) => void }>();
+  const logEvent = createToolCallLogger(logger, config.log.redact);
+  let callCounter = 0;
+  let closed = false;
+
+  const breakers: BreakerRegistry = createBreakerRegistry({
+    clock,
+    settingsFor: (key) => {
+      const { server, tool } = splitRef(key, '');
+      return policyFor(config, server, tool, annotations.get(server)?.get(tool)).breaker;
+    },
+  });
+  breakers.on((event) => publish(event as RuntimeEvent));
+
+  function publish(event: RuntimeEvent): void {
+    for (const listener of eventListeners) listener(event);
+  }
+
+  function raise(escalation: Escalation): void {
+    metrics.recordEscalation(escalation.server, escalation.tool, escalation.level);
+    const log = { escalation };
+    const message = `${escalation.level.toUpperCase()} ESCALATION: ${escalation.server}/${escalation.tool}: ${escalation.message}`;
+    if (escalation.level === 'emergency') logger.fatal(log, message);
+    else if (escalation.level === 'critical') logger.error(log, message);
+    else if (escalation.level === 'warning') logger.warn(log, message);
+    else logger.info(log, message);
+    for (const listener of escalationListeners) listener(escalation);
+  }
+
+  function advisory(server: string, tool: string, hit: TriggerHit, at: number): void {
+    const trigger = hit.trigger === 'repeated_failures' ? EscalationTrigger.repeatedFailures : EscalationTrigger.errorRate;
+    const message =
+      hit.trigger === 'repeated_failures'
+        ? `${server}/${tool} failed ${hit.failures} times in ${Math.round(hit.windowMs / 60_000)} minutes`
+        : `${server}/${tool} error rate ${(hit.rate * 100).toFixed(0)}% over ${hit.calls} calls`;
+    raise(buildEscalation(policyFor(config, server, tool, annotations.get(server)?.get(tool)), trigger, {
+      server,
+      tool,
+      at,
+      message,
+    }));
+  }
+
+  /** Where the machine's facts go: breaker, cache, metrics, logs, listeners. */
+  function onEmitted(event: ToolCallEmitted): void {
+    const key = `${event.server}/${event.tool}`;
+    switch (event.type) {
+      case 'toolcall.attempt.failed': {
+        const { failure } = event;
+        if (failure.kind === 'circuit_open') {
+          metrics.recordShortCircuit(event.server, event.tool);
+        } else {
+          const health = failure.class === 'permanent' ? 'ignored' : 'failure';
+          breakers.record(key, event.probeToken, failure.kind === 'cancelled' ? 'ignored' : health, clock.now());
+          for (const hit of metrics.recordAttempt(event.server, event.tool, event.at, failure)) {
+            advisory(event.server, event.tool, hit, event.at);
+          }
+        }
+        if (event.decision === 'retry') metrics.recordRetry(event.server, event.tool);
+        if (event.reason === 'retries_exhausted') metrics.recordRetriesExhausted(event.server, event.tool);
+        break;
+      }
+      case 'toolcall.succeeded':
+        if (event.n !== undefined && event.probeToken !== undefined) {
+          breakers.record(key, event.probeToken, 'success', clock.now());
+          metrics.recordAttempt(event.server, event.tool, event.at);
+        }
+        if (event.cacheable && event.result) cache.set(event.server, event.tool, event.args, event.result, event.at);
+        if (event.status === 'cached') metrics.recordCacheHit(event.server, event.tool);
+        break;
+      case 'toolcall.fallback.started':
+        metrics.recordFallback(event.server, event.tool);
+        break;
+      case 'toolcall.escalated':
+        raise(event.escalation);
+        break;
+      default:
+        break;
+    }
+    logEvent(event);
+    publish(event);
+  }
+
+  const machine = toolCallMachine.provide({
+    actors: {
+      attempt: fromPromise(({ input, signal }) =>
+        connector.callTool({ server: input.server, tool: input.tool, args: input.args, signal }),
+      ),
+      readCache: fromPromise(({ input }) => Promise.resolve(cache.get(input.server, input.tool, input.args))),
+    },
+    guards: {
+      breakerRefuses: (_args, params) => !breakers.tryAcquire(params.key, params.token).allowed,
+    },
+  });
+
+  async function annotationsOf(server: string): Promise<Map<string, ToolAnnotations | undefined> | undefined> {
+    const known = annotations.get(server);
+    if (known) return known;
+    try {
+      const tools = await connector.listTools(server);
+      const byName = new Map(tools.map((tool) => [tool.name, tool.annotations]));
+      annotations.set(server, byName);
+      return byName;
+    } catch (error) {
+      // An unreachable server is the call's business (it will be retried and classified), not a reason to refuse it.
+      logger.debug({ err: error, server }, 'could not list tools; calling without annotations');
+      return undefined;
+    }
+  }
+
+  async function targetFor(ref: { server: string; tool: string }, overrides?: ParsedToolPolicyConfig): Promise<ToolTarget> {
+    if (!(ref.server in config.servers) && !options.connector) {
+      throw new RetraceError(ErrorCode.unknownServer, `unknown server "${ref.server}" (configured: ${Object.keys(config.servers).join(', ') || 'none'})`);
+    }
+    const byName = await annotationsOf(ref.server);
+    return { ...ref, policy: policyFor(config, ref.server, ref.tool, byName?.get(ref.tool), overrides) };
+  }
+
+  async function callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown> = {},
+    callOptions: CallOptions = {},
+  ): Promise<ToolCallOutcome> {
+    if (closed) throw new RetraceError(ErrorCode.closed, 'the runtime is closed');
+    const overrides = callOptions.policy === undefined ? undefined : ToolPolicyConfig.parse(callOptions.policy);
+    const target = await targetFor({ server, tool }, overrides);
+    const fallbacks = await Promise.all(
+      target.policy.fallbacks.map((ref) => (ref === null ? null : targetFor(splitRef(ref, server)))),
+    );
+    const input: ToolCallInput = {
+      callId: callOptions.callId ?? `call-${clock.now().toString(36)}-${(callCounter += 1).toString(36)}`,
+      target,
+      fallbacks,
+      args,
+      startedAt: clock.now(),
+      seed: random(),
+    };
+    const sync = target.policy.syncAlternative;
+    if (sync) {
+      const syncTarget = await targetFor(splitRef(sync.tool, server));
+      input.syncAlternative = {
+        ...syncTarget,
+        policy: { ...syncTarget.policy, timeoutMs: sync.deadlineMs, deadlineMs: sync.deadlineMs },
+      };
+    }
+    const actor = createActor(machine, { input, clock });
+    actor.on('*', onEmitted);
+    const handle = { cancel: (reason: string) => actor.send({ type: 'CANCEL', reason }) };
+    active.add(handle);
+    const onAbort = () => handle.cancel('cancelled by the caller');
+    callOptions.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      actor.start();
+      if (callOptions.signal?.aborted) onAbort();
+      return await toPromise(actor);
+    } finally {
+      callOptions.signal?.removeEventListener('abort', onAbort);
+      active.delete(handle);
+    }
+  }
+
+  return {
+    callTool,
+    listTools: (server) => connector.listTools(server),
+    breakers: () => breakers.list(),
+    metrics: () => metrics.list(),
+    on(type: 'escalation' | 'event', listener: ((escalation: Escalation) => void) | ((event: RuntimeEvent) => void)) {
+      const set = (type === 'escalation' ? escalationListeners : eventListeners) as Set<typeof listener>;
+      set.add(listener);
+      return () => void set.delete(listener);
+    },
+    config,
+    clock,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const handle of active) handle.cancel('the runtime is closing');
+      breakers.stop();
+      await connector.close();
+    },
+  } as Runtime;
+}

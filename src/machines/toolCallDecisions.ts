@@ -1,0 +1,77 @@
+// Pure decisions of the tool-call machine: what a failure allows (retry, fallback, escalate) and the outcome it ends in.
+import { backoffDelayMs } from '../policy/backoff.js';
+import type { ClassifiedFailure } from '../policy/failure.js';
+import { nextRandom } from '../policy/random.js';
+import { backoffFor, type ToolPolicy } from '../policy/toolPolicy.js';
+import type { FailureSummary, ToolCallContext, ToolCallOutcome } from './toolCallTypes.js';
+
+export function summarizeFailure(failure: ClassifiedFailure): FailureSummary {
+  const summary: FailureSummary = {
+    class: failure.class,
+    kind: failure.kind,
+    message: failure.message,
+    rule: failure.rule,
+  };
+  if (failure.retryAfterMs !== undefined) summary.retryAfterMs = failure.retryAfterMs;
+  if (failure.suggestions !== undefined) summary.suggestions = failure.suggestions;
+  return summary;
+}
+
+export function policyAllowsRetry(policy: ToolPolicy, failure: ClassifiedFailure): boolean {
+  return policy.retryable.includes(failure.class) || policy.retryable.includes(failure.kind);
+}
+
+export type RetryPlan =
+  | { retry: true; delayMs: number; until: number; retryAfter: boolean; rng: number }
+  | { retry: false; reason: 'not_retryable' | 'not_retryable_by_policy' | 'retries_exhausted' | 'deadline' };
+
+/** Whether the last failure may be retried on the current tool, and after how long. Same context, same plan. */
+export function planRetry(context: ToolCallContext): RetryPlan {
+  const failure = context.lastFailure;
+  if (!failure || !failure.retryable) return { retry: false, reason: 'not_retryable' };
+  const policy = context.current.policy;
+  if (!policyAllowsRetry(policy, failure)) return { retry: false, reason: 'not_retryable_by_policy' };
+  const settings = backoffFor(policy, failure.kind);
+  if (context.retriesOnTarget >= settings.maxRetries) return { retry: false, reason: 'retries_exhausted' };
+  let delayMs: number;
+  let rng = context.rng;
+  const retryAfter = failure.retryAfterMs !== undefined;
+  if (failure.retryAfterMs !== undefined) {
+    delayMs = failure.retryAfterMs;
+  } else {
+    const draw = nextRandom(context.rng);
+    rng = draw.state;
+    delayMs = backoffDelayMs(settings, context.retriesOnTarget, draw.value, context.previousDelayMs);
+  }
+  const until = context.now + delayMs;
+  if (until >= context.targetDeadlineAt) return { retry: false, reason: 'deadline' };
+  return { retry: true, delayMs, until, retryAfter, rng };
+}
+
+/** The attempt timeout in force: the policy's, cut to what is left of the tool's deadline. */
+export function attemptTimeoutMs(context: ToolCallContext): number {
+  return Math.max(0, Math.min(context.current.policy.timeoutMs, context.targetDeadlineAt - context.now));
+}
+
+export function probeToken(callId: string, attemptNumber: number): string {
+  return `${callId}#${attemptNumber}`;
+}
+
+export function buildOutcome(context: ToolCallContext): ToolCallOutcome {
+  const outcome: ToolCallOutcome = {
+    callId: context.input.callId,
+    status: context.status ?? 'failed',
+    attempts: context.attempts,
+    warnings: context.warnings,
+    startedAt: context.input.startedAt,
+    finishedAt: context.now,
+  };
+  if (context.result !== undefined) outcome.result = context.result;
+  if (context.answeredBy !== undefined) outcome.tool = context.answeredBy;
+  if (context.escalation !== undefined) outcome.escalation = context.escalation;
+  if (context.cachedAgeMs !== undefined) outcome.cachedAgeMs = context.cachedAgeMs;
+  if (context.lastFailure !== undefined && outcome.status !== 'succeeded' && outcome.status !== 'fallback') {
+    outcome.error = summarizeFailure(context.lastFailure);
+  }
+  return outcome;
+}

@@ -1,0 +1,164 @@
+// The tool-call actor's input, context, outcome and the events it emits.
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Escalation } from '../policy/escalation.js';
+import type { ClassifiedFailure, FailureClass, FailureKind, RawFailure } from '../policy/failure.js';
+import type { ToolPolicy } from '../policy/toolPolicy.js';
+
+export interface ToolTarget {
+  server: string;
+  tool: string;
+  policy: ToolPolicy;
+}
+
+export interface ToolCallInput {
+  callId: string;
+  target: ToolTarget;
+  /** The fallback chain, resolved: each entry a tool with its own policy, or null for "an empty result". */
+  fallbacks: Array<ToolTarget | null>;
+  /** The synchronous path for a worker that is offline; its policy's timeout is the sync deadline. */
+  syncAlternative?: ToolTarget;
+  args: Record<string, unknown>;
+  /** Clock time when the call was requested. */
+  startedAt: number;
+  /** Seed of the jitter PRNG. */
+  seed: number;
+}
+
+export const OutcomeStatus = {
+  succeeded: 'succeeded',
+  fallback: 'fallback',
+  cached: 'cached',
+  partial: 'partial',
+  skipped: 'skipped',
+  failed: 'failed',
+  escalated: 'escalated',
+} as const;
+export type OutcomeStatus = (typeof OutcomeStatus)[keyof typeof OutcomeStatus];
+
+export interface FailureSummary {
+  class: FailureClass;
+  kind: FailureKind;
+  message: string;
+  rule: string;
+  retryAfterMs?: number;
+  suggestions?: string[];
+}
+
+export interface AttemptRecord {
+  n: number;
+  server: string;
+  tool: string;
+  startedAt: number;
+  durationMs: number;
+  error?: FailureSummary;
+  /** The wait scheduled after this attempt, if it was retried. */
+  delayMs?: number;
+}
+
+/** What the caller gets back: which tool answered, how, after which attempts. */
+export interface ToolCallOutcome {
+  callId: string;
+  status: OutcomeStatus;
+  result?: CallToolResult;
+  /** The tool that answered (for `fallback`, the alternative; absent when nothing answered). */
+  tool?: { server: string; tool: string };
+  attempts: AttemptRecord[];
+  warnings: string[];
+  escalation?: Escalation;
+  error?: FailureSummary;
+  cachedAgeMs?: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export type Decision = 'retry' | 'fallback' | 'fail' | 'escalate' | 'skip' | 'partial' | 'sync_alternative' | 'cancel';
+
+export interface CachedEntry {
+  result: CallToolResult;
+  storedAt: number;
+}
+
+export interface ToolCallContext {
+  input: ToolCallInput;
+  current: ToolTarget;
+  /** -1 while on the primary tool, the chain index while on a fallback. */
+  chainIndex: number;
+  route: 'primary' | 'fallback' | 'sync';
+  /** Logical time: the clock time of the last thing the machine learned (deterministic under replay). */
+  now: number;
+  targetDeadlineAt: number;
+  attemptStartedAt: number;
+  attemptNumber: number;
+  retriesOnTarget: number;
+  previousDelayMs: number | undefined;
+  retryAt: number | undefined;
+  rng: number;
+  attempts: AttemptRecord[];
+  warnings: string[];
+  lastFailure: ClassifiedFailure | undefined;
+  cacheTried: boolean;
+  result: CallToolResult | undefined;
+  answeredBy: { server: string; tool: string } | undefined;
+  cachedAgeMs: number | undefined;
+  escalation: Escalation | undefined;
+  status: OutcomeStatus | undefined;
+}
+
+/** Output of the injected `attempt` actor. */
+export type AttemptActorOutput =
+  | { ok: true; result: CallToolResult; startedAt: number; finishedAt: number }
+  | { ok: false; failure: RawFailure; startedAt: number; finishedAt: number };
+
+export interface AttemptActorInput {
+  callId: string;
+  n: number;
+  server: string;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+export interface CacheLookupInput {
+  server: string;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+export type ToolCallEvent = { type: 'CANCEL'; reason?: string };
+
+interface Base {
+  callId: string;
+  server: string;
+  tool: string;
+  at: number;
+}
+
+/** Facts the machine states about itself, in the past tense; the runtime appends, logs and counts them. */
+export type ToolCallEmitted =
+  | (Base & { type: 'toolcall.requested'; args: Record<string, unknown>; fallbacks: Array<string | null> })
+  | (Base & { type: 'toolcall.attempt.started'; n: number; route: 'primary' | 'fallback' | 'sync' })
+  | (Base & {
+      type: 'toolcall.attempt.failed';
+      n: number;
+      durationMs: number;
+      failure: ClassifiedFailure;
+      decision: Decision;
+      reason: string;
+      probeToken: string;
+    })
+  | (Base & { type: 'toolcall.backoff.scheduled'; n: number; delayMs: number; until: number; retryAfter: boolean })
+  | (Base & { type: 'toolcall.fallback.started'; to: { server: string; tool: string } | null; reason: string })
+  | (Base & { type: 'toolcall.cache.hit'; ageMs: number })
+  | (Base & { type: 'toolcall.cache.miss'; reason: 'absent' | 'stale'; ageMs?: number })
+  | (Base & {
+      type: 'toolcall.succeeded';
+      status: OutcomeStatus;
+      n: number | undefined;
+      probeToken: string | undefined;
+      result: CallToolResult | undefined;
+      cacheable: boolean;
+      args: Record<string, unknown>;
+      warnings: string[];
+    })
+  | (Base & { type: 'toolcall.failed'; error: FailureSummary | undefined; attempts: number })
+  | (Base & { type: 'toolcall.escalated'; escalation: Escalation })
+  | (Base & { type: 'toolcall.warning'; message: string });

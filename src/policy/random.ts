@@ -1,0 +1,15 @@
+// A tiny seeded PRNG (mulberry32) kept as a number in machine context, so jitter is pure and replayable.
+
+/** Returns a uniform value in [0, 1) and the next state. */
+export function nextRandom(state: number): { value: number; state: number } {
+  const next = (state + 0x6d2b79f5) | 0;
+  let t = next;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return { value: ((t ^ (t >>> 14)) >>> 0) / 4294967296, state: next };
+}
+
+/** Turns any number (e.g. a random source's output) into a 32-bit seed. */
+export function seedFrom(value: number): number {
+  return Math.floor(value * 4294967296) | 0;
+}
