@@ -1,0 +1,77 @@
+// `retrace call SERVER TOOL`: one resilient call; outcome JSON on stdout, one line per attempt on stderr.
+import { ErrorCode, RetraceError } from '../../common/errors.js';
+import { ToolPolicyConfig } from '../../policy/toolPolicy.js';
+import { attemptLine } from '../attemptLines.js';
+import { exitCodeFor } from '../exitCodes.js';
+import type { GlobalOptions } from '../main.js';
+import { buildToolArgs } from '../toolArgs.js';
+import { openRuntime } from './shared.js';
+
+export interface CallCommandOptions {
+  arg: string[];
+  argsJson?: string;
+  policyJson?: string;
+  quiet?: boolean;
+}
+
+function parsePolicy(text: string | undefined): ToolPolicyConfig | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RetraceError(ErrorCode.badArguments, `--policy-json: invalid JSON (${(error as Error).message})`);
+  }
+  const parsed = ToolPolicyConfig.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RetraceError(ErrorCode.badArguments, `--policy-json ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return value as ToolPolicyConfig;
+}
+
+export async function runCall(
+  server: string,
+  tool: string,
+  options: CallCommandOptions,
+  globals: GlobalOptions,
+): Promise<number> {
+  const policy = parsePolicy(options.policyJson);
+  const runtime = await openRuntime(globals);
+  try {
+    if (!(server in runtime.config.servers)) {
+      const known = Object.keys(runtime.config.servers);
+      throw new RetraceError(
+        ErrorCode.unknownServer,
+        `unknown server "${server}" (configured: ${known.length ? known.join(', ') : 'none — add it under servers: in retrace.config.yaml'})`,
+      );
+    }
+    const tools = await runtime.listTools(server);
+    const info = tools.find((candidate) => candidate.name === tool);
+    if (!info) {
+      throw new RetraceError(
+        ErrorCode.unknownTool,
+        `server "${server}" has no tool "${tool}" (it has: ${tools.map((candidate) => candidate.name).join(', ') || 'no tools'})`,
+      );
+    }
+    const args = buildToolArgs(options.arg, options.argsJson, info.inputSchema);
+    if (!options.quiet) {
+      runtime.on('event', (event) => {
+        const line = attemptLine(event);
+        if (line) process.stderr.write(`${line}\n`);
+      });
+    }
+    const outcome = await runtime.callTool(server, tool, args, policy === undefined ? {} : { policy });
+    process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    const code = exitCodeFor(outcome.status);
+    if (code !== 0) {
+      const reason = outcome.escalation
+        ? `${outcome.escalation.level} escalation (${outcome.escalation.trigger}): ${outcome.escalation.message}`
+        : (outcome.error?.message ?? outcome.warnings.at(-1) ?? outcome.status);
+      process.stderr.write(`retrace: ${outcome.status}: ${reason}\n`);
+    }
+    return code;
+  } finally {
+    await runtime.close();
+  }
+}

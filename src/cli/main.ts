@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// The `retrace` command: a thin layer over the library API. Errors print one line; the stack only with --debug.
+import { Command, Option } from 'commander';
+import { isRetraceError, ErrorCode } from '../common/errors.js';
+import { ExitCode } from './exitCodes.js';
+import { runCall } from './commands/call.js';
+import { runTools } from './commands/tools.js';
+import { runDemo } from './commands/demo.js';
+
+export interface GlobalOptions {
+  config?: string;
+  logLevel?: string;
+  debug?: boolean;
+}
+
+function exitCodeForError(error: unknown): number {
+  if (!isRetraceError(error)) return ExitCode.failed;
+  switch (error.code) {
+    case ErrorCode.config:
+    case ErrorCode.configParse:
+      return ExitCode.config;
+    case ErrorCode.connection:
+      return ExitCode.unavailable;
+    default:
+      return ExitCode.usage;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('retrace')
+    .description('Resilient, explainable MCP tool calls')
+    .option('-c, --config <file>', 'config file (default: retrace.config.yaml in the current directory)')
+    .addOption(
+      new Option('--log-level <level>', 'pino log level on stderr').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+        'silent',
+      ]),
+    )
+    .option('--debug', 'print stack traces of errors')
+    .exitOverride()
+    .showHelpAfterError();
+
+  let exitCode: number = ExitCode.ok;
+  const globals = () => program.opts<GlobalOptions>();
+
+  program
+    .command('tools')
+    .description("list a server's tools with their annotations")
+    .argument('<server>', 'server name from the config')
+    .option('--json', 'print JSON')
+    .action(async (server: string, options: { json?: boolean }) => {
+      exitCode = await runTools(server, options, globals());
+    });
+
+  program
+    .command('call')
+    .description('call one tool resiliently; the outcome JSON on stdout, one line per attempt on stderr')
+    .argument('<server>', 'server name from the config')
+    .argument('<tool>', 'tool name')
+    .option('-a, --arg <key=value>', 'an argument (repeatable); typed by the tool input schema', collect, [])
+    .option('--args-json <json>', 'all arguments as one JSON object')
+    .option('--policy-json <json>', 'policy overrides for this call, e.g. {"max_retries":0}')
+    .option('-q, --quiet', 'no attempt lines on stderr')
+    .action(
+      async (
+        server: string,
+        tool: string,
+        options: { arg: string[]; argsJson?: string; policyJson?: string; quiet?: boolean },
+      ) => {
+        exitCode = await runCall(server, tool, options, globals());
+      },
+    );
+
+  program
+    .command('demo')
+    .description('a real flaky MCP server and one resilient call riding out its faults')
+    .option('--json', 'print the outcome JSON at the end')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await runDemo(options, globals());
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    const commanderCode = (error as { code?: string }).code;
+    if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') return ExitCode.ok;
+    if (commanderCode?.startsWith('commander.')) return ExitCode.usage;
+    const debug = argv.includes('--debug');
+    if (isRetraceError(error)) process.stderr.write(`retrace: ${error.describe()}\n`);
+    else process.stderr.write(`retrace: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return exitCodeForError(error);
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+process.exitCode = await main(process.argv.slice(2));
