@@ -360,7 +360,8 @@ describe('tool-call machine: fallback chain, breaker and escalation', () => {
     });
     expect(run.outcome.status).toBe('fallback');
     expect(run.calls).toEqual(['primary', 'first', 'first', 'second']);
-    expect(delaysOf(run.events)).toEqual([2000]);
+    // `first` sets base_delay for itself, which overrides the seed's 2 s for unavailable servers.
+    expect(delaysOf(run.events)).toEqual([5000]);
     expect(run.outcome.tool?.tool).toBe('second');
   });
 

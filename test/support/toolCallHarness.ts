@@ -3,6 +3,7 @@ import { createActor, fromPromise } from 'xstate';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { toolCallMachine } from '../../src/machines/toolCall.js';
 import type {
+  AttemptActorInput,
   AttemptActorOutput,
   CachedEntry,
   ToolCallEmitted,
@@ -81,7 +82,7 @@ export function startCall(options: HarnessOptions) {
   const calls: string[] = [];
   const machine = toolCallMachine.provide({
     actors: {
-      attempt: fromPromise<AttemptActorOutput, { tool: string; n: number }>(({ input, signal }) => {
+      attempt: fromPromise<AttemptActorOutput, AttemptActorInput>(({ input, signal }) => {
         calls.push(input.tool);
         const step = scripts.get(input.tool)?.shift();
         if (!step) throw new Error(`no scripted attempt left for ${input.tool}`);
