@@ -1,0 +1,190 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/actors/logger.js';
+import { createRuntime, type RuntimeEvent } from '../../src/actors/runtime.js';
+import type { Escalation } from '../../src/policy/escalation.js';
+import type { RuntimeConfigInput } from '../../src/config/runtimeConfig.js';
+import { createTestClock, type TestClock } from '../../src/testing/testClock.js';
+import { createScriptedConnector, type ScriptedAnswer } from '../support/scriptedConnector.js';
+
+const unavailable: ScriptedAnswer = { failure: { source: 'http', status: 503, headers: {}, message: 'HTTP 503' } };
+const invalid: ScriptedAnswer = { failure: { source: 'rpc', code: -32602, message: 'Invalid params' } };
+
+async function drive<T>(promise: Promise<T>, clock: TestClock): Promise<T> {
+  let settled = false;
+  const result = promise.finally(() => {
+    settled = true;
+  });
+  for (let i = 0; i < 100_000 && !settled; i += 1) {
+    for (let j = 0; j < 5; j += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!settled && !clock.runNext()) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return result;
+}
+
+function setup(config: RuntimeConfigInput, answer: Parameters<typeof createScriptedConnector>[1], tools = [] as Parameters<typeof createScriptedConnector>[2]) {
+  const clock = createTestClock(1_700_000_000_000);
+  const connector = createScriptedConnector(clock, answer, tools);
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination, pretty: false });
+  const runtime = createRuntime({ config: { servers: { srv: { command: 'unused' } }, ...config }, connector, clock, random: () => 0.5, logger });
+  const escalations: Escalation[] = [];
+  const events: RuntimeEvent[] = [];
+  runtime.on('escalation', (escalation) => escalations.push(escalation));
+  runtime.on('event', (event) => events.push(event));
+  const call = (tool: string, args: Record<string, unknown> = {}) => drive(runtime.callTool('srv', tool, args), clock);
+  return { clock, connector, runtime, escalations, events, lines, call };
+}
+
+describe('runtime on a simulated clock', () => {
+  it('opens the shared breaker, short-circuits later calls to the fallback, then half-opens and closes', async () => {
+    let healthy = false;
+    const { runtime, connector, call, clock, events } = setup(
+      {
+        tools: {
+          primary: {
+            max_retries: 0,
+            fallbacks: ['alternative'],
+            breaker: { minimum_calls: 4, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
+          },
+        },
+      },
+      (request) => (request.tool === 'alternative' || healthy ? { text: 'ok' } : unavailable),
+    );
+    for (let i = 0; i < 4; i += 1) expect((await call('primary')).status).toBe('fallback');
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('open');
+    const before = connector.calls.filter((request) => request.tool === 'primary').length;
+    const shortCircuited = await call('primary');
+    expect(shortCircuited.status).toBe('fallback');
+    expect(shortCircuited.attempts[0]?.error?.kind).toBe('circuit_open');
+    expect(connector.calls.filter((request) => request.tool === 'primary').length).toBe(before);
+    expect(runtime.metrics().find((metrics) => metrics.tool === 'primary')?.shortCircuits).toBe(1);
+
+    healthy = true;
+    clock.advance(30_000);
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('halfOpen');
+    expect((await call('primary')).status).toBe('succeeded');
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('closed');
+    expect(events.filter((event) => event.type.startsWith('breaker.')).map((event) => event.type)).toEqual([
+      'breaker.opened',
+      'breaker.halfOpened',
+      'breaker.closed',
+    ]);
+    await runtime.close();
+  });
+
+  it('escalates once when a tool fails more than 5 times in 5 minutes', async () => {
+    const { call, escalations, clock, runtime } = setup({ tools: { flaky: { max_retries: 0 } } }, () => unavailable);
+    for (let i = 0; i < 5; i += 1) {
+      await call('flaky');
+      clock.advance(50_000);
+    }
+    expect(escalations.filter((escalation) => escalation.trigger === 'repeated_failures')).toHaveLength(0);
+    await call('flaky');
+    await call('flaky');
+    const repeated = escalations.filter((escalation) => escalation.trigger === 'repeated_failures');
+    expect(repeated).toHaveLength(1);
+    expect(repeated[0]).toMatchObject({ level: 'warning', tool: 'flaky' });
+    await runtime.close();
+  });
+
+  it('does not count failures older than the 5-minute window', async () => {
+    const { call, escalations, clock, runtime } = setup({ tools: { flaky: { max_retries: 0 } } }, () => unavailable);
+    for (let i = 0; i < 8; i += 1) {
+      await call('flaky');
+      clock.advance(61_000);
+    }
+    expect(escalations.filter((escalation) => escalation.trigger === 'repeated_failures')).toHaveLength(0);
+    await runtime.close();
+  });
+
+  it('escalates when the error rate exceeds 50% over at least the minimum number of calls', async () => {
+    let n = 0;
+    const { call, escalations, runtime } = setup(
+      {
+        tools: { mixed: { max_retries: 0 } },
+        escalation: { repeated_failures: { count: 1000 }, error_rate: { threshold: 0.5, minimum_calls: 10 } },
+      },
+      () => ((n += 1) % 3 === 0 ? { text: 'ok' } : invalid),
+    );
+    for (let i = 0; i < 9; i += 1) await call('mixed');
+    expect(escalations.filter((escalation) => escalation.trigger === 'error_rate')).toHaveLength(0);
+    await call('mixed');
+    await call('mixed');
+    const rate = escalations.filter((escalation) => escalation.trigger === 'error_rate');
+    expect(rate).toHaveLength(1);
+    expect(rate[0]?.message).toMatch(/error rate \d+%/);
+    await runtime.close();
+  });
+
+  it('keeps the seed ERROR_METRICS per tool', async () => {
+    let n = 0;
+    const { call, runtime } = setup({ tools: { tool: { max_retries: 1, jitter: 'none' } } }, () => {
+      n += 1;
+      if (n <= 2) return unavailable;
+      if (n === 3) return invalid;
+      return { text: 'ok' };
+    });
+    expect((await call('tool')).status).toBe('failed');
+    expect((await call('tool')).status).toBe('failed');
+    expect((await call('tool')).status).toBe('succeeded');
+    const metrics = runtime.metrics().find((entry) => entry.tool === 'tool');
+    expect(metrics).toMatchObject({
+      totalCalls: 4,
+      totalErrors: 3,
+      transientErrors: 2,
+      permanentErrors: 1,
+      retries: 1,
+      retriesExhausted: 1,
+      errorRate: 0.75,
+    });
+    await runtime.close();
+  });
+
+  it('caches a read-only tool and serves the cache while its backend is down, until the TTL passes', async () => {
+    let down = false;
+    const { call, clock, runtime } = setup(
+      { tools: { status: { max_retries: 0 } } },
+      () => (down ? { failure: { source: 'tool', text: 'Backend API down', result: {} } } : { text: 'fresh' }),
+      [{ name: 'status', inputSchema: { type: 'object' }, annotations: { readOnlyHint: true } }],
+    );
+    expect((await call('status', { b: 1, a: 2 })).status).toBe('succeeded');
+    down = true;
+    clock.advance(120_000);
+    const cached = await call('status', { a: 2, b: 1 });
+    expect(cached.status).toBe('cached');
+    expect(cached.cachedAgeMs).toBe(120_000);
+    expect((await call('status', { a: 3 })).status).toBe('failed');
+    clock.advance(200_000);
+    expect((await call('status', { a: 2, b: 1 })).status).toBe('failed');
+    await runtime.close();
+  });
+
+  it('logs escalations at the matching pino level and structured error records with redacted params', async () => {
+    const { call, lines, runtime } = setup(
+      { tools: { deploy: { critical: true, max_retries: 0, escalation: { level: 'emergency' } } } },
+      () => unavailable,
+    );
+    const outcome = await call('deploy', { version: '1.2.3', approval_token: 'hunter2' });
+    expect(outcome.status).toBe('escalated');
+    const emergency = lines.find((line) => String(line['msg']).startsWith('EMERGENCY ESCALATION'));
+    expect(emergency?.['level']).toBe(60);
+    const record = lines.find((line) => line['tool_name'] === 'deploy');
+    expect(record).toMatchObject({ error_type: 'unavailable', retry_attempt: 1, params: { version: '1.2.3', approval_token: '[redacted]' } });
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+    await runtime.close();
+  });
+
+  it('applies per-call policy overrides over the config', async () => {
+    const { runtime, clock } = setup({ tools: { tool: { max_retries: 5 } } }, () => unavailable);
+    const outcome = await drive(runtime.callTool('srv', 'tool', {}, { policy: { max_retries: 0 } }), clock);
+    expect(outcome.attempts).toHaveLength(1);
+    await runtime.close();
+  });
+});

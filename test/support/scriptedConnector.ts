@@ -1,0 +1,29 @@
+// An in-process connector answering from a script, for runtime tests on the simulated clock (the real-server tests cover I/O).
+import type { AttemptOutcome, AttemptRequest, McpConnector, ToolInfo } from '../../src/actors/mcpTypes.js';
+import type { Clock } from '../../src/common/clock.js';
+import type { RawFailure } from '../../src/policy/failure.js';
+
+export type ScriptedAnswer = { text: string } | { failure: RawFailure };
+
+export function createScriptedConnector(
+  clock: Clock,
+  answer: (request: AttemptRequest, callNumber: number) => ScriptedAnswer,
+  tools: ToolInfo[] = [],
+): McpConnector & { calls: AttemptRequest[] } {
+  const calls: AttemptRequest[] = [];
+  return {
+    calls,
+    callTool(request) {
+      calls.push(request);
+      const at = clock.now();
+      const reply = answer(request, calls.length);
+      const outcome: AttemptOutcome =
+        'text' in reply
+          ? { ok: true, result: { content: [{ type: 'text', text: reply.text }] }, startedAt: at, finishedAt: at }
+          : { ok: false, failure: reply.failure, startedAt: at, finishedAt: at };
+      return Promise.resolve(outcome);
+    },
+    listTools: () => Promise.resolve(tools),
+    close: () => Promise.resolve(),
+  };
+}
