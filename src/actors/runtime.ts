@@ -121,6 +121,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   /** Where the machine's facts go: breaker, cache, metrics, logs, listeners. */
   function onEmitted(event: ToolCallEmitted): void {
+    logEvent(event);
+    publish(event);
     const key = `${event.server}/${event.tool}`;
     switch (event.type) {
       case 'toolcall.attempt.failed': {
@@ -155,8 +157,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       default:
         break;
     }
-    logEvent(event);
-    publish(event);
   }
 
   const machine = toolCallMachine.provide({

@@ -264,11 +264,8 @@ export const circuitBreakerMachine = setup({
           { guard: 'windowTrips', target: 'open', actions: ['recordOutcome', 'openCircuit', tripped] },
           { actions: 'recordOutcome' },
         ],
-        // In a time window a success can still trip it: it may push old successes out, leaving the failures.
-        'CALL.SUCCEEDED': [
-          { guard: 'windowTrips', target: 'open', actions: ['recordOutcome', 'openCircuit', tripped] },
-          { actions: 'recordOutcome' },
-        ],
+        // Only a failure trips it: opening right after a success would refuse a server that just answered.
+        'CALL.SUCCEEDED': { actions: 'recordOutcome' },
         RESET: { actions: 'closeCircuit' },
       },
     },

@@ -1,5 +1,6 @@
 // The tool-call actor: one MCP call with retry, backoff, circuit breaking, cache, fallback chain and escalation.
 import { assign, emit, fromPromise, setup } from 'xstate';
+import { formatDurationMs } from '../common/duration.js';
 import { classifyFailure, detectPartial } from '../policy/classify.js';
 import { buildEscalation, EscalationTrigger, immediateTrigger } from '../policy/escalation.js';
 import type { RawFailure } from '../policy/failure.js';
@@ -320,7 +321,7 @@ export const toolCallMachine = setup({
         cachedAgeMs: ageMs,
         status: 'cached' as const,
         answeredBy: { server: context.input.target.server, tool: context.input.target.tool },
-        warnings: [...context.warnings, `${describeFailure(context)}; serving a cached result ${Math.round(ageMs / 1000)}s old`],
+        warnings: [...context.warnings, `${describeFailure(context)}; serving a cached result ${formatDurationMs(ageMs)} old`],
       };
     }),
     emitCacheHit: emit(({ context }) => ({

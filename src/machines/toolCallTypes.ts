@@ -125,7 +125,7 @@ export interface CacheLookupInput {
 
 export type ToolCallEvent = { type: 'CANCEL'; reason?: string };
 
-interface Base {
+export interface ToolCallEventBase {
   callId: string;
   server: string;
   tool: string;
@@ -134,9 +134,9 @@ interface Base {
 
 /** Facts the machine states about itself, in the past tense; the runtime appends, logs and counts them. */
 export type ToolCallEmitted =
-  | (Base & { type: 'toolcall.requested'; args: Record<string, unknown>; fallbacks: Array<string | null> })
-  | (Base & { type: 'toolcall.attempt.started'; n: number; route: 'primary' | 'fallback' | 'sync' })
-  | (Base & {
+  | (ToolCallEventBase & { type: 'toolcall.requested'; args: Record<string, unknown>; fallbacks: Array<string | null> })
+  | (ToolCallEventBase & { type: 'toolcall.attempt.started'; n: number; route: 'primary' | 'fallback' | 'sync' })
+  | (ToolCallEventBase & {
       type: 'toolcall.attempt.failed';
       n: number;
       durationMs: number;
@@ -145,11 +145,11 @@ export type ToolCallEmitted =
       reason: string;
       probeToken: string;
     })
-  | (Base & { type: 'toolcall.backoff.scheduled'; n: number; delayMs: number; until: number; retryAfter: boolean })
-  | (Base & { type: 'toolcall.fallback.started'; to: { server: string; tool: string } | null; reason: string })
-  | (Base & { type: 'toolcall.cache.hit'; ageMs: number })
-  | (Base & { type: 'toolcall.cache.miss'; reason: 'absent' | 'stale'; ageMs?: number })
-  | (Base & {
+  | (ToolCallEventBase & { type: 'toolcall.backoff.scheduled'; n: number; delayMs: number; until: number; retryAfter: boolean })
+  | (ToolCallEventBase & { type: 'toolcall.fallback.started'; to: { server: string; tool: string } | null; reason: string })
+  | (ToolCallEventBase & { type: 'toolcall.cache.hit'; ageMs: number })
+  | (ToolCallEventBase & { type: 'toolcall.cache.miss'; reason: 'absent' | 'stale'; ageMs?: number })
+  | (ToolCallEventBase & {
       type: 'toolcall.succeeded';
       status: OutcomeStatus;
       n: number | undefined;
@@ -159,6 +159,6 @@ export type ToolCallEmitted =
       args: Record<string, unknown>;
       warnings: string[];
     })
-  | (Base & { type: 'toolcall.failed'; error: FailureSummary | undefined; attempts: number })
-  | (Base & { type: 'toolcall.escalated'; escalation: Escalation })
-  | (Base & { type: 'toolcall.warning'; message: string });
+  | (ToolCallEventBase & { type: 'toolcall.failed'; error: FailureSummary | undefined; attempts: number })
+  | (ToolCallEventBase & { type: 'toolcall.escalated'; escalation: Escalation })
+  | (ToolCallEventBase & { type: 'toolcall.warning'; message: string });

@@ -146,7 +146,7 @@ export const defaultToolPolicy: ToolPolicy = {
     windowSize: 20,
     windowDurationMs: 60_000,
     failureThreshold: 0.5,
-    minimumCalls: 5,
+    minimumCalls: 10,
     cooldownMs: 30_000,
     halfOpenProbes: 1,
   },

@@ -99,13 +99,15 @@ describe('the circuit breaker machine', () => {
     expect(breaker.state()).toBe('open');
   });
 
-  it('counts a success towards minimumCalls, so a success can be the call that opens it', () => {
-    const breaker = startBreaker({ windowSize: 10, failureThreshold: 0.5, minimumCalls: 4 });
+  it('counts a success towards minimumCalls but never opens on a success', () => {
+    const breaker = startBreaker({ windowSize: 10, failureThreshold: 0.5, minimumCalls: 5 });
     breaker.fail();
     breaker.fail();
     breaker.fail();
     expect(breaker.state()).toBe('closed'); // 3 of 3, but fewer than minimumCalls
-    breaker.succeed(); // 3 of 4
+    breaker.succeed(); // 3 of 4: the server just answered
+    expect(breaker.state()).toBe('closed');
+    breaker.fail(); // 4 of 5
     expect(breaker.state()).toBe('open');
   });
 
@@ -145,14 +147,14 @@ describe('the circuit breaker machine', () => {
     expect(stale.state()).toBe('closed');
   });
 
-  it('can be tripped by a success in a time window that pushes old successes out', () => {
-    const breaker = startBreaker({ window: 'time', windowDurationMs: 1000, failureThreshold: 0.6, minimumCalls: 3 });
+  it('drops old successes from a time window, so the next failure trips it', () => {
+    const breaker = startBreaker({ window: 'time', windowDurationMs: 1000, failureThreshold: 0.7, minimumCalls: 3 });
     breaker.succeed(0);
     breaker.succeed(0);
     breaker.fail(900);
     breaker.fail(900);
     expect(breaker.state()).toBe('closed'); // 2 of 4
-    breaker.succeed(1500); // the successes at 0 leave: 2 of 3
+    breaker.fail(1500); // the successes at 0 have left: 3 of 3 (with them it would be 3 of 5, under 0.7)
     expect(breaker.state()).toBe('open');
   });
 
