@@ -1,0 +1,32 @@
+// retrace's library API: the runtime, its config, the machines and the policy vocabulary.
+export { createRuntime } from './actors/runtime.js';
+export type { CallOptions, Runtime, RuntimeEvent, RuntimeOptions } from './actors/runtime.js';
+export { createMcpConnector } from './actors/mcpConnector.js';
+export type { AttemptOutcome, AttemptRequest, McpConnector, ToolInfo } from './actors/mcpTypes.js';
+export { ServerConfig, StdioServerConfig, HttpServerConfig } from './actors/serverConfig.js';
+export { createBreakerRegistry } from './actors/breakerRegistry.js';
+export type { BreakerRegistry, BreakerStatus, BreakerState } from './actors/breakerRegistry.js';
+export type { ToolMetrics } from './actors/toolMetrics.js';
+export { createLogger } from './actors/logger.js';
+
+export { loadConfig, parseConfigText, policyFor } from './config/index.js';
+export { RuntimeConfig, parseRuntimeConfig } from './config/runtimeConfig.js';
+
+export { toolCallMachine } from './machines/toolCall.js';
+export { circuitBreakerMachine } from './machines/circuitBreaker.js';
+export type { ToolCallOutcome, ToolCallEmitted, AttemptRecord, OutcomeStatus, ToolTarget } from './machines/toolCallTypes.js';
+
+export { classifyFailure, detectPartial } from './policy/classify.js';
+export { defaultRules } from './policy/defaultRules.js';
+export { ClassifiedFailure, FailureClass, FailureKind, RawFailure } from './policy/failure.js';
+export { ClassificationRule } from './policy/classificationRule.js';
+export { ToolPolicyConfig, defaultToolPolicy, resolvePolicy } from './policy/toolPolicy.js';
+export type { ToolPolicy, BackoffSettings, BreakerSettings } from './policy/toolPolicy.js';
+export { backoffDelayMs, exponentialDelayMs } from './policy/backoff.js';
+export { EscalationLevel } from './policy/escalationLevel.js';
+export type { Escalation, EscalationTrigger } from './policy/escalation.js';
+
+export { RetraceError, isRetraceError } from './common/errors.js';
+export type { Clock, RandomSource } from './common/clock.js';
+export { createTestClock } from './testing/testClock.js';
+export type { TestClock } from './testing/testClock.js';
