@@ -1,7 +1,7 @@
 // Real MCP servers for tests: the flaky server over stdio or HTTP, and @modelcontextprotocol/server-everything.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -39,8 +39,9 @@ export interface FlakyHttpProcess {
 }
 
 /** The flaky server's executable with `--http 0`, for tests where the server process itself goes away. */
-export async function spawnFlakyHttp(extraArgs: string[] = []): Promise<FlakyHttpProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', flakyMain, '--http', '0', ...extraArgs], {
+export async function spawnFlakyHttp(options: { port?: number; args?: string[] } = {}): Promise<FlakyHttpProcess> {
+  const args = ['--import', 'tsx', flakyMain, '--http', String(options.port ?? 0), ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -67,7 +68,8 @@ export async function spawnFlakyHttp(extraArgs: string[] = []): Promise<FlakyHtt
 /** server-everything over stdio; its launcher takes the transport as its first argument. */
 export function serverEverythingConfig(): StdioServerConfig {
   const entry = join(repoRoot, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
-  if (!existsSync(entry)) throw new Error(`@modelcontextprotocol/server-everything is not installed (looked for ${entry})`);
+  if (!existsSync(entry))
+    throw new Error(`@modelcontextprotocol/server-everything is not installed (looked for ${entry})`);
   return { command: process.execPath, args: [entry, 'stdio'], cwd: repoRoot };
 }
 
@@ -88,4 +90,22 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Pids of this process's children whose command line contains `fragment` (Linux /proc). */
+export function childPidsMatching(fragment: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The parent pid is the second field after the parenthesised command name.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (parent === process.pid && commandLine.includes(fragment)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
 }
