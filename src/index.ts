@@ -16,7 +16,8 @@ export { toolCallMachine } from './machines/toolCall.js';
 export { circuitBreakerMachine } from './machines/circuitBreaker.js';
 export type { ToolCallOutcome, ToolCallEmitted, AttemptRecord, OutcomeStatus, ToolTarget } from './machines/toolCallTypes.js';
 
-export { classifyFailure, detectPartial } from './policy/classify.js';
+export { classifyFailure } from './policy/classify.js';
+export { detectPartial } from './policy/detectPartial.js';
 export { defaultRules } from './policy/defaultRules.js';
 export { ClassifiedFailure, FailureClass, FailureKind, RawFailure } from './policy/failure.js';
 export { ClassificationRule } from './policy/classificationRule.js';

@@ -1,7 +1,8 @@
 // The tool-call actor: one MCP call with retry, backoff, circuit breaking, cache, fallback chain and escalation.
 import { assign, emit, fromPromise, setup } from 'xstate';
 import { formatDurationMs } from '../common/duration.js';
-import { classifyFailure, detectPartial } from '../policy/classify.js';
+import { classifyFailure } from '../policy/classify.js';
+import { detectPartial } from '../policy/detectPartial.js';
 import { buildEscalation, EscalationTrigger, immediateTrigger } from '../policy/escalation.js';
 import type { RawFailure } from '../policy/failure.js';
 import { seedFrom } from '../policy/random.js';

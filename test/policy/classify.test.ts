@@ -1,9 +1,11 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import type { ClassificationRule } from '../../src/policy/classificationRule.js';
-import { classifyFailure, detectPartial, messageOf, validateRules } from '../../src/policy/classify.js';
+import { classifyFailure, messageOf } from '../../src/policy/classify.js';
+import { detectPartial } from '../../src/policy/detectPartial.js';
 import { defaultRules } from '../../src/policy/defaultRules.js';
 import type { ClassifiedFailure, RawFailure } from '../../src/policy/failure.js';
+import { validateRules } from '../../src/policy/validateRules.js';
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 
