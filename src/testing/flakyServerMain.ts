@@ -2,7 +2,10 @@
 // Runs the flaky MCP server: stdio by default, `--http PORT` for Streamable HTTP on 127.0.0.1; `--plan JSON` or FLAKY_PLAN scripts failures.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
-import { createFlakyServer, FlakyControl, FlakyPlan, startFlakyHttpServer } from './flakyServer.js';
+import { FlakyControl } from './flakyControl.js';
+import { startFlakyHttpServer } from './flakyHttpHost.js';
+import { FlakyPlan } from './flakyPlan.js';
+import { createFlakyServer } from './flakyServer.js';
 
 const usage = 'usage: flakyServerMain [--http PORT] [--plan JSON]   (env FLAKY_PLAN=JSON also sets the plan)';
 

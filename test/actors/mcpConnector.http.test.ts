@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpConnector } from '../../src/actors/mcpConnector.js';
 import type { AttemptOutcome, McpConnector } from '../../src/actors/mcpTypes.js';
-import type { FlakyHttpServer } from '../../src/testing/flakyServer.js';
+import type { FlakyHttpServer } from '../../src/testing/flakyHttpHost.js';
 import type { RawFailure } from '../../src/policy/failure.js';
 import { closedPort, spawnFlakyHttp, startFlakyHttp } from '../support/servers.js';
 

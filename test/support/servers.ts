@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { HttpServerConfig, StdioServerConfig } from '../../src/actors/serverConfig.js';
-import { startFlakyHttpServer } from '../../src/testing/flakyServer.js';
-import type { FlakyHttpOptions, FlakyHttpServer } from '../../src/testing/flakyServer.js';
+import { startFlakyHttpServer } from '../../src/testing/flakyHttpHost.js';
+import type { FlakyHttpOptions, FlakyHttpServer } from '../../src/testing/flakyHttpHost.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const flakyMain = join(repoRoot, 'src', 'testing', 'flakyServerMain.ts');
