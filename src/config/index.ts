@@ -11,5 +11,6 @@ export type { ParseConfigOptions, RuntimeConfigInput } from './runtimeConfig.js'
 export { CONFIG_FILE_NAMES, findConfigFile, loadConfig, parseConfigText } from './loadConfig.js';
 export type { Environment, LoadConfigOptions, ParseConfigTextOptions } from './loadConfig.js';
 export { policyFor } from './policyFor.js';
-export { SourceProblemsError, describeProblem, formatPath, locate, parseYaml, validate } from './yamlErrors.js';
+export { SourceProblemsError, describeProblem, formatPath, locate, parseYaml } from './yamlErrors.js';
+export { validate } from './validate.js';
 export type { ParsedYaml, PathSegment, SourceProblem, YamlSource } from './yamlErrors.js';

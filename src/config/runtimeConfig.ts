@@ -4,7 +4,8 @@ import { ServerConfig } from '../actors/serverConfig.js';
 import { Duration } from '../common/duration.js';
 import { ErrorCode } from '../common/errors.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
-import { SourceProblemsError, locate, validate } from './yamlErrors.js';
+import { validate } from './validate.js';
+import { SourceProblemsError, locate } from './yamlErrors.js';
 import type { PathSegment, SourceProblem, YamlSource } from './yamlErrors.js';
 
 /** MCP tool and server names (the spec's recommended characters); `/` separates them in `server/tool`. */
