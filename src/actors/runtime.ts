@@ -148,6 +148,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         if (event.cacheable && event.result) cache.set(event.server, event.tool, event.args, event.result, event.at);
         if (event.status === 'cached') metrics.recordCacheHit(event.server, event.tool);
         break;
+      case 'toolcall.failed':
+        // A call cancelled mid-attempt never reports the attempt's outcome: free its half-open probe slot.
+        if (event.error?.kind === 'cancelled') breakers.record(key, event.probeToken, 'ignored', clock.now());
+        break;
       case 'toolcall.fallback.started':
         metrics.recordFallback(event.server, event.tool);
         break;

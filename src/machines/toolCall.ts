@@ -397,6 +397,8 @@ export const toolCallMachine = setup({
       ...where(context),
       error: context.lastFailure ? summarizeFailure(context.lastFailure) : undefined,
       attempts: context.attempts.length,
+      n: context.attemptNumber,
+      probeToken: probeToken(context.input.callId, context.attemptNumber),
     })),
     emitEscalated: emit(({ context }) => ({
       type: 'toolcall.escalated' as const,

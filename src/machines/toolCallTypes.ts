@@ -159,6 +159,13 @@ export type ToolCallEmitted =
       args: Record<string, unknown>;
       warnings: string[];
     })
-  | (ToolCallEventBase & { type: 'toolcall.failed'; error: FailureSummary | undefined; attempts: number })
+  | (ToolCallEventBase & {
+      type: 'toolcall.failed';
+      error: FailureSummary | undefined;
+      attempts: number;
+      /** The last attempt started; when the call was cancelled mid-attempt, its breaker permit is released. */
+      n: number;
+      probeToken: string;
+    })
   | (ToolCallEventBase & { type: 'toolcall.escalated'; escalation: Escalation })
   | (ToolCallEventBase & { type: 'toolcall.warning'; message: string });

@@ -79,6 +79,29 @@ describe('runtime on a simulated clock', () => {
     await runtime.close();
   });
 
+  it('frees the half-open probe slot of a call cancelled mid-attempt', async () => {
+    let mode: 'fail' | 'hang' | 'ok' = 'fail';
+    const { runtime, call, clock } = setup(
+      { tools: { primary: { max_retries: 0, breaker: { minimum_calls: 2, cooldown: '10s', half_open_probes: 1 } } } },
+      () => (mode === 'fail' ? unavailable : mode === 'hang' ? { hang: true } : { text: 'ok' }),
+    );
+    await call('primary');
+    await call('primary');
+    clock.advance(10_000);
+    expect(runtime.breakers()[0]?.state).toBe('halfOpen');
+    mode = 'hang';
+    const controller = new AbortController();
+    const pending = runtime.callTool('srv', 'primary', {}, { signal: controller.signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    expect((await pending).error?.kind).toBe('cancelled');
+    mode = 'ok';
+    const probe = await call('primary');
+    expect(probe.status).toBe('succeeded');
+    expect(runtime.breakers()[0]?.state).toBe('closed');
+    await runtime.close();
+  });
+
   it('escalates once when a tool fails more than 5 times in 5 minutes', async () => {
     const { call, escalations, clock, runtime } = setup({ tools: { flaky: { max_retries: 0 } } }, () => unavailable);
     for (let i = 0; i < 5; i += 1) {

@@ -3,7 +3,7 @@ import type { AttemptOutcome, AttemptRequest, McpConnector, ToolInfo } from '../
 import type { Clock } from '../../src/common/clock.js';
 import type { RawFailure } from '../../src/policy/failure.js';
 
-export type ScriptedAnswer = { text: string } | { failure: RawFailure };
+export type ScriptedAnswer = { text: string } | { failure: RawFailure } | { hang: true };
 
 export function createScriptedConnector(
   clock: Clock,
@@ -17,6 +17,14 @@ export function createScriptedConnector(
       calls.push(request);
       const at = clock.now();
       const reply = answer(request, calls.length);
+      if ('hang' in reply) {
+        // Like the real connector: an aborted attempt resolves as cancelled.
+        return new Promise<AttemptOutcome>((resolve) =>
+          request.signal.addEventListener('abort', () =>
+            resolve({ ok: false, failure: { source: 'cancelled', message: 'aborted' }, startedAt: at, finishedAt: clock.now() }),
+          ),
+        );
+      }
       const outcome: AttemptOutcome =
         'text' in reply
           ? { ok: true, result: { content: [{ type: 'text', text: reply.text }] }, startedAt: at, finishedAt: at }
