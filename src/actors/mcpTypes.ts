@@ -1,14 +1,12 @@
 // The contract between the tool-call machine and whatever performs one MCP attempt.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { RawFailure } from '../policy/failure.js';
+import type { AttemptActorOutput } from '../machines/toolCallTypes.js';
 import type { ToolAnnotations } from '../policy/toolPolicy.js';
 
 export type { CallToolResult };
 
-/** One attempt's outcome. The connector never throws for a failed call: failures are data. */
-export type AttemptOutcome =
-  | { ok: true; result: CallToolResult; startedAt: number; finishedAt: number }
-  | { ok: false; failure: RawFailure; startedAt: number; finishedAt: number };
+/** One attempt's outcome, as the tool-call machine takes it. The connector never throws for a failed call: failures are data. */
+export type AttemptOutcome = AttemptActorOutput;
 
 export interface AttemptRequest {
   server: string;

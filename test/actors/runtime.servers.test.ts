@@ -33,9 +33,19 @@ function harness(servers: Record<string, ServerConfig>, config: Omit<RuntimeConf
 const delays = (events: RuntimeEvent[]) =>
   events.flatMap((event) => (event.type === 'toolcall.backoff.scheduled' ? [event.delayMs] : []));
 
-async function serverPid(runtime: Runtime, server: string): Promise<number> {
-  const outcome = await runtime.callTool(server, 'stats', {});
-  return (outcome.result?.structuredContent as { pid: number }).pid;
+interface FlakyStats {
+  pid: number;
+  calls: Record<string, number>;
+  cancellations: number;
+}
+
+async function flakyStats(runtime: Runtime, server = 'flaky'): Promise<FlakyStats> {
+  return (await runtime.callTool(server, 'stats', {})).result?.structuredContent as unknown as FlakyStats;
+}
+
+/** Waits on real I/O (no timer) until the server has received a call of `tool`. */
+async function untilServerHas(runtime: Runtime, tool: string): Promise<void> {
+  while (((await flakyStats(runtime)).calls[tool] ?? 0) < 1);
 }
 
 describe('runtime over stdio with the flaky server', () => {
@@ -55,9 +65,14 @@ describe('runtime over stdio with the flaky server', () => {
       { flaky: flakyStdioConfig() },
       { tools: { flaky: { max_retries: 2, fallbacks: ['echo'] } }, ...noJitter },
     );
-    const before = await serverPid(runtime, 'flaky');
+    const before = (await flakyStats(runtime)).pid;
     // The failure counter lives in the server process, so every fresh process dies again: each attempt meets a new one.
-    const outcome = await runtime.callTool('flaky', 'flaky', { key: 'crash', failures: 1, error: 'exit', message: 'x' });
+    const outcome = await runtime.callTool('flaky', 'flaky', {
+      key: 'crash',
+      failures: 1,
+      error: 'exit',
+      message: 'x',
+    });
     expect(outcome.attempts.slice(0, 3).map((attempt) => attempt.error?.kind)).toEqual([
       'unavailable',
       'unavailable',
@@ -65,7 +80,7 @@ describe('runtime over stdio with the flaky server', () => {
     ]);
     expect(outcome.attempts[0]?.error?.message).toMatch(/exit/i);
     expect(outcome.status).toBe('fallback');
-    const after = await serverPid(runtime, 'flaky');
+    const after = (await flakyStats(runtime)).pid;
     expect(after).not.toBe(before);
     expect(isAlive(before)).toBe(false);
   });
@@ -79,7 +94,10 @@ describe('runtime over stdio with the flaky server', () => {
   });
 
   it('routes an unimplemented method (-32601) and an unknown tool to the alternative', async () => {
-    const { runtime } = harness({ flaky: flakyStdioConfig() }, { tools: { fail: { fallbacks: ['echo'] }, nope: { fallbacks: ['echo'] } } });
+    const { runtime } = harness(
+      { flaky: flakyStdioConfig() },
+      { tools: { fail: { fallbacks: ['echo'] }, nope: { fallbacks: ['echo'] } } },
+    );
     const unimplemented = await runtime.callTool('flaky', 'fail', { kind: 'unimplemented', message: 'via fallback' });
     expect(unimplemented.status).toBe('fallback');
     expect(unimplemented.tool?.tool).toBe('echo');
@@ -89,19 +107,18 @@ describe('runtime over stdio with the flaky server', () => {
   });
 
   it('cuts a hanging attempt at its timeout, cancels it on the server, and retries', async () => {
-    const { runtime, clock } = harness({ flaky: flakyStdioConfig() }, { tools: { flaky: { timeout: '5s' } }, ...noJitter });
+    const { runtime, clock } = harness(
+      { flaky: flakyStdioConfig() },
+      { tools: { flaky: { timeout: '5s' } }, ...noJitter },
+    );
     const pending = runtime.callTool('flaky', 'flaky', { key: 'hang', failures: 1, error: 'hang' });
     // Wait (on real I/O, not a timer) until the server has the call, then let the attempt's 5 s pass.
-    for (;;) {
-      const stats = await runtime.callTool('flaky', 'stats', {});
-      if (((stats.result?.structuredContent as { calls: Record<string, number> }).calls['flaky'] ?? 0) >= 1) break;
-    }
+    await untilServerHas(runtime, 'flaky');
     clock.advance(5000);
     const outcome = await pending;
     expect(outcome.status).toBe('succeeded');
     expect(outcome.attempts[0]).toMatchObject({ durationMs: 5000, error: { kind: 'timeout' } });
-    const stats = await runtime.callTool('flaky', 'stats', {});
-    expect((stats.result?.structuredContent as { cancellations: number }).cancellations).toBeGreaterThanOrEqual(1);
+    expect((await flakyStats(runtime)).cancellations).toBeGreaterThanOrEqual(1);
   });
 
   it('escalates rather than repeats a timed-out non-idempotent write', async () => {
@@ -110,16 +127,12 @@ describe('runtime over stdio with the flaky server', () => {
       { tools: { write_record: { timeout: '2s' } } },
     );
     const pending = runtime.callTool('flaky', 'write_record', { id: 'r1', data: { amount: 10 } });
-    for (;;) {
-      const stats = await runtime.callTool('flaky', 'stats', {});
-      if (((stats.result?.structuredContent as { calls: Record<string, number> }).calls['write_record'] ?? 0) >= 1) break;
-    }
+    await untilServerHas(runtime, 'write_record');
     clock.advance(2000);
     const outcome = await pending;
     expect(outcome.status).toBe('escalated');
     expect(outcome.escalation?.trigger).toBe('unsafe_to_repeat');
-    const stats = await runtime.callTool('flaky', 'stats', {});
-    expect((stats.result?.structuredContent as { calls: Record<string, number> }).calls['write_record']).toBe(1);
+    expect((await flakyStats(runtime)).calls['write_record']).toBe(1);
   });
 });
 
@@ -162,7 +175,12 @@ describe('runtime over Streamable HTTP with the flaky server', () => {
   it('retries 502/503/504 as unavailable', async () => {
     const { runtime } = await httpHarness();
     for (const status of [502, 503, 504]) {
-      const outcome = await runtime.callTool('web', 'flaky', { key: `s${status}`, failures: 1, error: 'http_status', status });
+      const outcome = await runtime.callTool('web', 'flaky', {
+        key: `s${status}`,
+        failures: 1,
+        error: 'http_status',
+        status,
+      });
       expect(outcome.status).toBe('succeeded');
       expect(outcome.attempts[0]?.error?.kind).toBe('unavailable');
     }
