@@ -14,7 +14,13 @@ export { RuntimeConfig, parseRuntimeConfig } from './config/runtimeConfig.js';
 
 export { toolCallMachine } from './machines/toolCall.js';
 export { circuitBreakerMachine } from './machines/circuitBreaker.js';
-export type { ToolCallOutcome, ToolCallEmitted, AttemptRecord, OutcomeStatus, ToolTarget } from './machines/toolCallTypes.js';
+export type {
+  ToolCallOutcome,
+  ToolCallEmitted,
+  AttemptRecord,
+  OutcomeStatus,
+  ToolTarget,
+} from './machines/toolCallTypes.js';
 
 export { classifyFailure } from './policy/classify.js';
 export { detectPartial } from './policy/detectPartial.js';

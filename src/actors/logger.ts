@@ -32,7 +32,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     return pino({
       level,
       redact,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l' },
+      },
     });
   }
   return pino({ level, redact }, options.destination ?? pino.destination(2));

@@ -9,7 +9,12 @@ import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome, ToolTarget } from
 import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
 import type { ParsedToolPolicyConfig, ToolAnnotations } from '../policy/toolPolicy.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
-import { createBreakerRegistry, type BreakerEvent, type BreakerRegistry, type BreakerStatus } from './breakerRegistry.js';
+import {
+  createBreakerRegistry,
+  type BreakerEvent,
+  type BreakerRegistry,
+  type BreakerStatus,
+} from './breakerRegistry.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMcpConnector } from './mcpConnector.js';
 import type { McpConnector, ToolInfo } from './mcpTypes.js';
@@ -36,7 +41,12 @@ export interface CallOptions {
 export type RuntimeEvent = ToolCallEmitted | (BreakerEvent & { type: `breaker.${string}` });
 
 export interface Runtime {
-  callTool(server: string, tool: string, args?: Record<string, unknown>, options?: CallOptions): Promise<ToolCallOutcome>;
+  callTool(
+    server: string,
+    tool: string,
+    args?: Record<string, unknown>,
+    options?: CallOptions,
+  ): Promise<ToolCallOutcome>;
   listTools(server: string): Promise<ToolInfo[]>;
   breakers(): BreakerStatus[];
   metrics(): ToolMetrics[];
@@ -106,17 +116,20 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
 
   function advisory(server: string, tool: string, hit: TriggerHit, at: number): void {
-    const trigger = hit.trigger === 'repeated_failures' ? EscalationTrigger.repeatedFailures : EscalationTrigger.errorRate;
+    const trigger =
+      hit.trigger === 'repeated_failures' ? EscalationTrigger.repeatedFailures : EscalationTrigger.errorRate;
     const message =
       hit.trigger === 'repeated_failures'
         ? `${server}/${tool} failed ${hit.failures} times in ${Math.round(hit.windowMs / 60_000)} minutes`
         : `${server}/${tool} error rate ${(hit.rate * 100).toFixed(0)}% over ${hit.calls} calls`;
-    raise(buildEscalation(policyFor(config, server, tool, annotations.get(server)?.get(tool)), trigger, {
-      server,
-      tool,
-      at,
-      message,
-    }));
+    raise(
+      buildEscalation(policyFor(config, server, tool, annotations.get(server)?.get(tool)), trigger, {
+        server,
+        tool,
+        at,
+        message,
+      }),
+    );
   }
 
   /** Where the machine's facts go: breaker, cache, metrics, logs, listeners. */
@@ -190,9 +203,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   }
 
-  async function targetFor(ref: { server: string; tool: string }, overrides?: ParsedToolPolicyConfig): Promise<ToolTarget> {
+  async function targetFor(
+    ref: { server: string; tool: string },
+    overrides?: ParsedToolPolicyConfig,
+  ): Promise<ToolTarget> {
     if (!(ref.server in config.servers) && !options.connector) {
-      throw new RetraceError(ErrorCode.unknownServer, `unknown server "${ref.server}" (configured: ${Object.keys(config.servers).join(', ') || 'none'})`);
+      throw new RetraceError(
+        ErrorCode.unknownServer,
+        `unknown server "${ref.server}" (configured: ${Object.keys(config.servers).join(', ') || 'none'})`,
+      );
     }
     const byName = await annotationsOf(ref.server);
     return { ...ref, policy: policyFor(config, ref.server, ref.tool, byName?.get(ref.tool), overrides) };

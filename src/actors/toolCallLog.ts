@@ -52,7 +52,10 @@ export function createToolCallLogger(logger: Logger, redactPaths: string[]): Too
         );
         break;
       case 'toolcall.cache.hit':
-        logger.info({ callId: event.callId, tool: event.tool, ageMs: event.ageMs }, `Using cached result (age: ${Math.round(event.ageMs / 1000)}s)`);
+        logger.info(
+          { callId: event.callId, tool: event.tool, ageMs: event.ageMs },
+          `Using cached result (age: ${Math.round(event.ageMs / 1000)}s)`,
+        );
         break;
       case 'toolcall.succeeded':
       case 'toolcall.failed':

@@ -142,6 +142,7 @@ export function createToolMetrics(settings: TriggerSettings = defaultTriggerSett
       const found = entries.get(`${server}/${tool}`);
       return found ? { ...found.metrics, escalations: { ...found.metrics.escalations } } : undefined;
     },
-    list: () => [...entries.values()].map((found) => ({ ...found.metrics, escalations: { ...found.metrics.escalations } })),
+    list: () =>
+      [...entries.values()].map((found) => ({ ...found.metrics, escalations: { ...found.metrics.escalations } })),
   };
 }

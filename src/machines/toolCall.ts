@@ -139,7 +139,8 @@ export const toolCallMachine = setup({
     attemptSucceeded: (_args, output: AttemptActorOutput) => output.ok,
     resultIsPartial: (_args, output: AttemptActorOutput) => output.ok && detectPartial(output.result) !== undefined,
     wasCancelled: ({ context }) => context.lastFailure?.kind === 'cancelled',
-    needsPersonNow: ({ context }) => context.lastFailure !== undefined && immediateTrigger(context.lastFailure) !== undefined,
+    needsPersonNow: ({ context }) =>
+      context.lastFailure !== undefined && immediateTrigger(context.lastFailure) !== undefined,
     isPartialFailure: ({ context }) => context.lastFailure?.kind === 'partial',
     skippableDegraded: ({ context }) =>
       context.lastFailure?.kind === 'server_degraded' && !context.input.target.policy.critical,
@@ -214,7 +215,9 @@ export const toolCallMachine = setup({
       const warnings = [...context.warnings];
       if (partial) warnings.push(partial.warning);
       if (context.route !== 'primary') {
-        warnings.push(`answered by ${context.current.server}/${context.current.tool} instead of ${context.input.target.tool}`);
+        warnings.push(
+          `answered by ${context.current.server}/${context.current.tool} instead of ${context.input.target.tool}`,
+        );
       }
       return {
         now: output.finishedAt,
@@ -222,7 +225,11 @@ export const toolCallMachine = setup({
         warnings,
         result: output.result,
         answeredBy: { server: context.current.server, tool: context.current.tool },
-        status: partial ? ('partial' as const) : context.route === 'primary' ? ('succeeded' as const) : ('fallback' as const),
+        status: partial
+          ? ('partial' as const)
+          : context.route === 'primary'
+            ? ('succeeded' as const)
+            : ('fallback' as const),
       };
     }),
     recordFailure: assign(({ context }, output: AttemptActorOutput) =>
@@ -242,7 +249,9 @@ export const toolCallMachine = setup({
     }),
     emitAttemptFailed: emit(({ context }, params: { decision: Decision }) => {
       const last = context.attempts[context.attempts.length - 1];
-      const failure = context.lastFailure ?? classifyFailure({ source: 'exception', name: 'Error', message: 'unknown' }, [], context.now);
+      const failure =
+        context.lastFailure ??
+        classifyFailure({ source: 'exception', name: 'Error', message: 'unknown' }, [], context.now);
       return {
         type: 'toolcall.attempt.failed' as const,
         ...where(context),
@@ -322,7 +331,10 @@ export const toolCallMachine = setup({
         cachedAgeMs: ageMs,
         status: 'cached' as const,
         answeredBy: { server: context.input.target.server, tool: context.input.target.tool },
-        warnings: [...context.warnings, `${describeFailure(context)}; serving a cached result ${formatDurationMs(ageMs)} old`],
+        warnings: [
+          ...context.warnings,
+          `${describeFailure(context)}; serving a cached result ${formatDurationMs(ageMs)} old`,
+        ],
       };
     }),
     emitCacheHit: emit(({ context }) => ({
@@ -332,7 +344,11 @@ export const toolCallMachine = setup({
     })),
     missCache: assign(() => ({ cacheTried: true })),
     emitCacheMiss: emit(({ context }, entry: CachedEntry | undefined) => {
-      const event = { type: 'toolcall.cache.miss' as const, ...where(context), reason: entry ? ('stale' as const) : ('absent' as const) };
+      const event = {
+        type: 'toolcall.cache.miss' as const,
+        ...where(context),
+        reason: entry ? ('stale' as const) : ('absent' as const),
+      };
       return entry ? { ...event, ageMs: context.now - entry.storedAt } : event;
     }),
     markPartialFailure: assign(({ context }) => {
@@ -347,12 +363,14 @@ export const toolCallMachine = setup({
     }),
     markSkipped: assign(({ context }) => ({
       status: 'skipped' as const,
-      warnings: [...context.warnings, `${describeFailure(context)}; skipped: the server is degraded and the tool is not critical`],
+      warnings: [
+        ...context.warnings,
+        `${describeFailure(context)}; skipped: the server is degraded and the tool is not critical`,
+      ],
     })),
     escalate: assign(({ context }, params: { trigger?: EscalationTrigger }) => {
       const failure = context.lastFailure;
-      const trigger =
-        params.trigger ?? (failure && immediateTrigger(failure)) ?? EscalationTrigger.unsafeToRepeat;
+      const trigger = params.trigger ?? (failure && immediateTrigger(failure)) ?? EscalationTrigger.unsafeToRepeat;
       const policy = trigger === EscalationTrigger.criticalTool ? context.input.target.policy : context.current.policy;
       const details: Parameters<typeof buildEscalation>[2] = {
         server: context.current.server,
@@ -412,7 +430,10 @@ export const toolCallMachine = setup({
   initial: 'idle',
   output: ({ context }) => buildOutcome(context),
   on: {
-    CANCEL: { target: '.cancelled', actions: { type: 'markCancelled', params: ({ event }) => ({ reason: event.reason }) } },
+    CANCEL: {
+      target: '.cancelled',
+      actions: { type: 'markCancelled', params: ({ event }) => ({ reason: event.reason }) },
+    },
   },
   states: {
     idle: { entry: 'emitRequested', always: 'preparing' },
@@ -456,17 +477,27 @@ export const toolCallMachine = setup({
           },
           { target: 'judging', actions: { type: 'recordFailure', params: ({ event }) => event.output } },
         ],
-        onError: { target: 'judging', actions: { type: 'recordException', params: ({ event }) => ({ error: event.error }) } },
+        onError: {
+          target: 'judging',
+          actions: { type: 'recordException', params: ({ event }) => ({ error: event.error }) },
+        },
       },
       after: { attemptTimeout: { target: 'judging', actions: 'recordTimeout' } },
     },
     judging: {
       always: [
-        { guard: 'wasCancelled', target: 'cancelled', actions: { type: 'emitAttemptFailed', params: { decision: 'cancel' } } },
+        {
+          guard: 'wasCancelled',
+          target: 'cancelled',
+          actions: { type: 'emitAttemptFailed', params: { decision: 'cancel' } },
+        },
         {
           guard: 'needsPersonNow',
           target: 'escalated',
-          actions: [{ type: 'emitAttemptFailed', params: { decision: 'escalate' } }, { type: 'escalate', params: {} }],
+          actions: [
+            { type: 'emitAttemptFailed', params: { decision: 'escalate' } },
+            { type: 'escalate', params: {} },
+          ],
         },
         {
           guard: 'isPartialFailure',
@@ -494,7 +525,11 @@ export const toolCallMachine = setup({
         {
           guard: 'canRetry',
           target: 'backoff',
-          actions: [{ type: 'emitAttemptFailed', params: { decision: 'retry' } }, 'scheduleRetry', 'emitBackoffScheduled'],
+          actions: [
+            { type: 'emitAttemptFailed', params: { decision: 'retry' } },
+            'scheduleRetry',
+            'emitBackoffScheduled',
+          ],
         },
         {
           guard: 'failsForCaller',

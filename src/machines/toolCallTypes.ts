@@ -145,8 +145,18 @@ export type ToolCallEmitted =
       reason: string;
       probeToken: string;
     })
-  | (ToolCallEventBase & { type: 'toolcall.backoff.scheduled'; n: number; delayMs: number; until: number; retryAfter: boolean })
-  | (ToolCallEventBase & { type: 'toolcall.fallback.started'; to: { server: string; tool: string } | null; reason: string })
+  | (ToolCallEventBase & {
+      type: 'toolcall.backoff.scheduled';
+      n: number;
+      delayMs: number;
+      until: number;
+      retryAfter: boolean;
+    })
+  | (ToolCallEventBase & {
+      type: 'toolcall.fallback.started';
+      to: { server: string; tool: string } | null;
+      reason: string;
+    })
   | (ToolCallEventBase & { type: 'toolcall.cache.hit'; ageMs: number })
   | (ToolCallEventBase & { type: 'toolcall.cache.miss'; reason: 'absent' | 'stale'; ageMs?: number })
   | (ToolCallEventBase & {

@@ -22,18 +22,29 @@ async function drive<T>(promise: Promise<T>, clock: TestClock): Promise<T> {
   return result;
 }
 
-function setup(config: RuntimeConfigInput, answer: Parameters<typeof createScriptedConnector>[1], tools = [] as Parameters<typeof createScriptedConnector>[2]) {
+function setup(
+  config: RuntimeConfigInput,
+  answer: Parameters<typeof createScriptedConnector>[1],
+  tools = [] as Parameters<typeof createScriptedConnector>[2],
+) {
   const clock = createTestClock(1_700_000_000_000);
   const connector = createScriptedConnector(clock, answer, tools);
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   const logger = createLogger({ level: 'info', destination, pretty: false });
-  const runtime = createRuntime({ config: { servers: { srv: { command: 'unused' } }, ...config }, connector, clock, random: () => 0.5, logger });
+  const runtime = createRuntime({
+    config: { servers: { srv: { command: 'unused' } }, ...config },
+    connector,
+    clock,
+    random: () => 0.5,
+    logger,
+  });
   const escalations: Escalation[] = [];
   const events: RuntimeEvent[] = [];
   runtime.on('escalation', (escalation) => escalations.push(escalation));
@@ -199,7 +210,11 @@ describe('runtime on a simulated clock', () => {
     const emergency = lines.find((line) => String(line['msg']).startsWith('EMERGENCY ESCALATION'));
     expect(emergency?.['level']).toBe(60);
     const record = lines.find((line) => line['tool_name'] === 'deploy');
-    expect(record).toMatchObject({ error_type: 'unavailable', retry_attempt: 1, params: { version: '1.2.3', approval_token: '[redacted]' } });
+    expect(record).toMatchObject({
+      error_type: 'unavailable',
+      retry_attempt: 1,
+      params: { version: '1.2.3', approval_token: '[redacted]' },
+    });
     expect(JSON.stringify(lines)).not.toContain('hunter2');
     await runtime.close();
   });

@@ -33,8 +33,16 @@ describe('tool-call machine: retry and backoff on a simulated clock', () => {
 
   it('caps the delay at max_delay', async () => {
     const run = await runCall({
-      primary: target('primary', { jitter: 'none', base_delay: 10, exponential_base: 3, max_delay: 20, max_retries: 4 }),
-      script: { primary: [fail(timeoutFailure), fail(timeoutFailure), fail(timeoutFailure), fail(timeoutFailure), ok()] },
+      primary: target('primary', {
+        jitter: 'none',
+        base_delay: 10,
+        exponential_base: 3,
+        max_delay: 20,
+        max_retries: 4,
+      }),
+      script: {
+        primary: [fail(timeoutFailure), fail(timeoutFailure), fail(timeoutFailure), fail(timeoutFailure), ok()],
+      },
     });
     expect(delaysOf(run.events)).toEqual([10_000, 20_000, 20_000, 20_000]);
   });
@@ -61,7 +69,13 @@ describe('tool-call machine: retry and backoff on a simulated clock', () => {
   it('runs hours of backoff in a moment of real time', async () => {
     const failures = Array.from({ length: 40 }, () => fail(timeoutFailure));
     const run = await runCall({
-      primary: target('primary', { jitter: 'none', base_delay: '1h', max_delay: '1h', max_retries: 40, deadline: '100h' }),
+      primary: target('primary', {
+        jitter: 'none',
+        base_delay: '1h',
+        max_delay: '1h',
+        max_retries: 40,
+        deadline: '100h',
+      }),
       script: { primary: [...failures, ok()] },
     });
     expect(run.outcome.status).toBe('succeeded');
@@ -340,7 +354,9 @@ describe('tool-call machine: every row of the seed tables drives its path', () =
 
   it('returns partial data with a warning', async () => {
     const run = await runCall({
-      script: { primary: [{ ok: { content: [{ type: 'text', text: '3 of 5' }], structuredContent: { partial: true } } }] },
+      script: {
+        primary: [{ ok: { content: [{ type: 'text', text: '3 of 5' }], structuredContent: { partial: true } } }],
+      },
     });
     expect(run.outcome.status).toBe('partial');
     expect(run.outcome.warnings.length).toBeGreaterThan(0);
@@ -407,7 +423,10 @@ describe('tool-call machine: fallback chain, breaker and escalation', () => {
   it('uses a per-kind escalation setting over the tool one', async () => {
     const run = await runCall({
       primary: target('primary', {
-        escalation: { level: 'warning', by_kind: { auth: { level: 'emergency', recommended_action: 'rotate the key' } } },
+        escalation: {
+          level: 'warning',
+          by_kind: { auth: { level: 'emergency', recommended_action: 'rotate the key' } },
+        },
       }),
       script: { primary: [fail(http(401))] },
     });
@@ -428,7 +447,10 @@ describe('tool-call machine: fallback chain, breaker and escalation', () => {
   });
 
   it('emits its facts in order for a call that retries then succeeds', async () => {
-    const run = await runCall({ primary: target('primary', { jitter: 'none' }), script: { primary: [fail(http(503)), ok()] } });
+    const run = await runCall({
+      primary: target('primary', { jitter: 'none' }),
+      script: { primary: [fail(http(503)), ok()] },
+    });
     expect(run.events.map((event) => event.type)).toEqual([
       'toolcall.requested',
       'toolcall.attempt.started',

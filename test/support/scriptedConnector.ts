@@ -21,7 +21,12 @@ export function createScriptedConnector(
         // Like the real connector: an aborted attempt resolves as cancelled.
         return new Promise<AttemptOutcome>((resolve) =>
           request.signal.addEventListener('abort', () =>
-            resolve({ ok: false, failure: { source: 'cancelled', message: 'aborted' }, startedAt: at, finishedAt: clock.now() }),
+            resolve({
+              ok: false,
+              failure: { source: 'cancelled', message: 'aborted' },
+              startedAt: at,
+              finishedAt: clock.now(),
+            }),
           ),
         );
       }
