@@ -1,7 +1,8 @@
 // `retrace call SERVER TOOL`: one resilient call; outcome JSON on stdout, one line per attempt on stderr.
 import { ErrorCode, RetraceError } from '../../common/errors.js';
+import { policyFor } from '../../config/policyFor.js';
 import { ToolPolicyConfig } from '../../policy/toolPolicy.js';
-import { attemptLine } from '../attemptLines.js';
+import { attemptLine, firstLine } from '../attemptLines.js';
 import { exitCodeFor } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
 import { buildToolArgs } from '../toolArgs.js';
@@ -25,7 +26,10 @@ function parsePolicy(text: string | undefined): ToolPolicyConfig | undefined {
   const parsed = ToolPolicyConfig.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RetraceError(ErrorCode.badArguments, `--policy-json ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new RetraceError(
+      ErrorCode.badArguments,
+      `--policy-json ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return value as ToolPolicyConfig;
 }
@@ -48,13 +52,15 @@ export async function runCall(
     }
     const tools = await runtime.listTools(server);
     const info = tools.find((candidate) => candidate.name === tool);
-    if (!info) {
+    // A tool the server lacks is still callable when the config routes it somewhere: that is what fallbacks are for.
+    const routed = policyFor(runtime.config, server, tool, undefined, policy && ToolPolicyConfig.parse(policy));
+    if (!info && routed.fallbacks.length === 0 && routed.syncAlternative === undefined) {
       throw new RetraceError(
         ErrorCode.unknownTool,
         `server "${server}" has no tool "${tool}" (it has: ${tools.map((candidate) => candidate.name).join(', ') || 'no tools'})`,
       );
     }
-    const args = buildToolArgs(options.arg, options.argsJson, info.inputSchema);
+    const args = buildToolArgs(options.arg, options.argsJson, info?.inputSchema);
     if (!options.quiet) {
       runtime.on('event', (event) => {
         const line = attemptLine(event);
@@ -68,7 +74,8 @@ export async function runCall(
       const reason = outcome.escalation
         ? `${outcome.escalation.level} escalation (${outcome.escalation.trigger}): ${outcome.escalation.message}`
         : (outcome.error?.message ?? outcome.warnings.at(-1) ?? outcome.status);
-      process.stderr.write(`retrace: ${outcome.status}: ${reason}\n`);
+      // One line: a message may carry a crashed server's stderr tail, which stays in the JSON on stdout.
+      process.stderr.write(`retrace: ${outcome.status}: ${firstLine(reason)}\n`);
     }
     return code;
   } finally {
