@@ -3,7 +3,12 @@ import { createActor, fromPromise, toPromise } from 'xstate';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { policyFor } from '../config/policyFor.js';
-import { parseRuntimeConfig, type RuntimeConfig, type RuntimeConfigInput } from '../config/runtimeConfig.js';
+import {
+  isValidatedConfig,
+  parseRuntimeConfig,
+  type RuntimeConfig,
+  type RuntimeConfigInput,
+} from '../config/runtimeConfig.js';
 import { toolCallMachine } from '../machines/toolCall.js';
 import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome, ToolTarget } from '../machines/toolCallTypes.js';
 import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
@@ -63,10 +68,9 @@ function splitRef(ref: string, defaultServer: string): { server: string; tool: s
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const config: RuntimeConfig =
-    options.config && 'cache' in options.config && 'escalation' in options.config && 'log' in options.config
-      ? (options.config as RuntimeConfig)
-      : parseRuntimeConfig(options.config ?? {});
+  const config: RuntimeConfig = isValidatedConfig(options.config)
+    ? options.config
+    : parseRuntimeConfig(options.config ?? {});
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const logger = options.logger ?? silentLogger;

@@ -64,6 +64,13 @@ export interface ParseConfigOptions {
   source?: YamlSource | undefined;
 }
 
+/** Configs that went through validation; durations in them are already milliseconds, so they must not be parsed twice. */
+const validated = new WeakSet<object>();
+
+export function isValidatedConfig(value: unknown): value is RuntimeConfig {
+  return typeof value === 'object' && value !== null && validated.has(value);
+}
+
 /** Validates a config value; throws a `RetraceError` (E_CONFIG) listing every problem with its position. */
 export function parseRuntimeConfig(value: unknown, options: ParseConfigOptions = {}): RuntimeConfig {
   const { config, problems } = checkRuntimeConfig(value, options);
@@ -85,7 +92,9 @@ export function checkRuntimeConfig(
       message,
     })),
   ];
-  return problems.length === 0 && result.data ? { config: result.data, problems } : { problems };
+  if (problems.length > 0 || !result.data) return { problems };
+  validated.add(result.data);
+  return { config: result.data, problems };
 }
 
 /** `tools:` with every entry commented out is YAML null; treat an empty top-level section as absent. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/actors/logger.js';
 import { createRuntime, type RuntimeEvent } from '../../src/actors/runtime.js';
 import type { Escalation } from '../../src/policy/escalation.js';
-import type { RuntimeConfigInput } from '../../src/config/runtimeConfig.js';
+import { parseRuntimeConfig, type RuntimeConfigInput } from '../../src/config/runtimeConfig.js';
 import { createTestClock, type TestClock } from '../../src/testing/testClock.js';
 import { createScriptedConnector, type ScriptedAnswer } from '../support/scriptedConnector.js';
 
@@ -216,6 +216,18 @@ describe('runtime on a simulated clock', () => {
       params: { version: '1.2.3', approval_token: '[redacted]' },
     });
     expect(JSON.stringify(lines)).not.toContain('hunter2');
+    await runtime.close();
+  });
+
+  it('takes an already-validated config as it is, without reading its milliseconds as seconds again', async () => {
+    const clock = createTestClock(0);
+    const config = parseRuntimeConfig({
+      servers: { srv: { command: 'unused' } },
+      defaults: { base_delay: 2, jitter: 'none', max_retries: 1, by_kind: { unavailable: { base_delay: 2 } } },
+    });
+    const runtime = createRuntime({ config, clock, connector: createScriptedConnector(clock, () => unavailable) });
+    const outcome = await drive(runtime.callTool('srv', 'tool'), clock);
+    expect(outcome.attempts[0]?.delayMs).toBe(2000);
     await runtime.close();
   });
 
