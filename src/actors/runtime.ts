@@ -1,5 +1,5 @@
 // The runtime composes the parts: connector, breakers, cache, metrics and the tool-call machine; it runs calls and reports what happened.
-import { createActor, fromPromise, toPromise } from 'xstate';
+import { fromPromise } from 'xstate';
 import { systemClock, systemRandom, type Clock, type RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { policyFor } from '../config/policyFor.js';
@@ -26,6 +26,8 @@ import type { McpConnector, ToolInfo } from './mcpTypes.js';
 import { createResultCache, type ResultCache } from './resultCache.js';
 import { createToolMetrics, type ToolMetrics, type ToolMetricsRegistry, type TriggerHit } from './toolMetrics.js';
 import { createToolCallLogger } from './toolCallLog.js';
+import { createAttemptLogic } from './attemptActor.js';
+import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
 
 export interface RuntimeOptions {
   /** A parsed config, or a plain object validated here. */
@@ -90,7 +92,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const annotations = new Map<string, Map<string, ToolAnnotations | undefined>>();
   const escalationListeners = new Set<(escalation: Escalation) => void>();
   const eventListeners = new Set<(event: RuntimeEvent) => void>();
-  const active = new Set<{ cancel: (reason: string) => void }>();
+  const active = new Set<ToolCallRun>();
   const logEvent = createToolCallLogger(logger, config.log.redact);
   let callCounter = 0;
   let closed = false;
@@ -182,9 +184,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const machine = toolCallMachine.provide({
     actors: {
-      attempt: fromPromise(({ input, signal }) =>
-        connector.callTool({ server: input.server, tool: input.tool, args: input.args, signal }),
-      ),
+      attempt: createAttemptLogic((request) => connector.callTool(request), clock),
       readCache: fromPromise(({ input }) => Promise.resolve(cache.get(input.server, input.tool, input.args))),
     },
     guards: {
@@ -249,19 +249,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         policy: { ...syncTarget.policy, timeoutMs: sync.deadlineMs, deadlineMs: sync.deadlineMs },
       };
     }
-    const actor = createActor(machine, { input, clock });
-    actor.on('*', onEmitted);
-    const handle = { cancel: (reason: string) => actor.send({ type: 'CANCEL', reason }) };
-    active.add(handle);
-    const onAbort = () => handle.cancel('cancelled by the caller');
+    const run = runToolCall(machine, input, { clock, onEmitted });
+    active.add(run);
+    const onAbort = () => run.cancel('cancelled by the caller');
     callOptions.signal?.addEventListener('abort', onAbort, { once: true });
+    if (callOptions.signal?.aborted) onAbort();
     try {
-      actor.start();
-      if (callOptions.signal?.aborted) onAbort();
-      return await toPromise(actor);
+      return await run.done;
     } finally {
       callOptions.signal?.removeEventListener('abort', onAbort);
-      active.delete(handle);
+      active.delete(run);
     }
   }
 

@@ -1,18 +1,16 @@
 // The tool-call actor: one MCP call with retry, backoff, circuit breaking, cache, fallback chain and escalation.
 import { assign, emit, fromPromise, setup } from 'xstate';
-import { formatDurationMs } from '../common/duration.js';
 import { classifyFailure } from '../policy/classify.js';
 import { detectPartial } from '../policy/detectPartial.js';
-import { buildEscalation, EscalationTrigger, immediateTrigger } from '../policy/escalation.js';
-import type { RawFailure } from '../policy/failure.js';
-import { seedFrom } from '../policy/random.js';
+import { EscalationTrigger, immediateTrigger } from '../policy/escalation.js';
 import {
   attemptTimeoutMs,
   buildOutcome,
+  explainDecision,
+  nextTarget,
   planRetry,
   probeToken,
   summarizeFailure,
-  type RetryPlan,
 } from './toolCallDecisions.js';
 import type {
   AttemptActorInput,
@@ -25,97 +23,14 @@ import type {
   ToolCallEvent,
   ToolCallInput,
   ToolCallOutcome,
-  ToolTarget,
 } from './toolCallTypes.js';
-
-const emptyResult = { content: [] };
-
-function initialContext(input: ToolCallInput): ToolCallContext {
-  return {
-    input,
-    current: input.target,
-    chainIndex: -1,
-    route: 'primary',
-    now: input.startedAt,
-    targetDeadlineAt: input.startedAt + input.target.policy.deadlineMs,
-    attemptStartedAt: input.startedAt,
-    attemptNumber: 0,
-    retriesOnTarget: 0,
-    previousDelayMs: undefined,
-    retryAt: undefined,
-    rng: seedFrom(input.seed),
-    attempts: [],
-    warnings: [],
-    lastFailure: undefined,
-    cacheTried: false,
-    result: undefined,
-    answeredBy: undefined,
-    cachedAgeMs: undefined,
-    escalation: undefined,
-    status: undefined,
-  };
-}
+import * as update from './toolCallUpdates.js';
 
 function where(context: ToolCallContext) {
   return { callId: context.input.callId, server: context.current.server, tool: context.current.tool, at: context.now };
 }
 
-/** Records a failed attempt: classification, attempt record, logical time. */
-function failedAttempt(context: ToolCallContext, raw: RawFailure, finishedAt: number): Partial<ToolCallContext> {
-  const failure = classifyFailure(raw, context.current.policy.rules, finishedAt);
-  return {
-    now: finishedAt,
-    lastFailure: failure,
-    attempts: [
-      ...context.attempts,
-      {
-        n: context.attemptNumber,
-        server: context.current.server,
-        tool: context.current.tool,
-        startedAt: context.attemptStartedAt,
-        durationMs: Math.max(0, finishedAt - context.attemptStartedAt),
-        error: summarizeFailure(failure),
-      },
-    ],
-  };
-}
-
-function nextTarget(context: ToolCallContext): ToolTarget | null | undefined {
-  return context.input.fallbacks[context.chainIndex + 1];
-}
-
-function describeFailure(context: ToolCallContext): string {
-  const failure = context.lastFailure;
-  const what = `${context.current.server}/${context.current.tool}`;
-  return failure ? `${what} failed (${failure.class}/${failure.kind}: ${failure.message})` : `${what} failed`;
-}
-
-function explainDecision(context: ToolCallContext, decision: Decision): string {
-  const failure = context.lastFailure;
-  switch (decision) {
-    case 'retry':
-      return failure?.retryAfterMs !== undefined ? 'retryable; server asked to wait' : 'retryable';
-    case 'escalate':
-      return (failure && immediateTrigger(failure)) ?? EscalationTrigger.unsafeToRepeat;
-    case 'partial':
-      return 'partial data';
-    case 'skip':
-      return 'server degraded and the tool is not critical';
-    case 'sync_alternative':
-      return 'worker offline: synchronous alternative';
-    case 'fail':
-      return `permanent failure (${failure?.kind ?? 'unknown'})`;
-    case 'cancel':
-      return 'cancelled';
-    case 'fallback': {
-      if (failure?.kind === 'unimplemented' || failure?.kind === 'circuit_open' || failure?.kind === 'backend_down') {
-        return failure.kind;
-      }
-      const plan = planRetry(context);
-      return plan.retry ? 'retryable' : plan.reason;
-    }
-  }
-}
+const unknownFailure = classifyFailure({ source: 'exception', name: 'Error', message: 'unknown failure' }, [], 0);
 
 export const toolCallMachine = setup({
   types: {
@@ -126,7 +41,10 @@ export const toolCallMachine = setup({
     output: {} as ToolCallOutcome,
   },
   actors: {
-    /** One MCP attempt; provided by the runtime (src/actors). Leaving `calling` aborts its signal. */
+    /**
+     * One MCP attempt; provided by the runtime (src/actors/attemptActor.ts). It answers a `timeout` failure
+     * when `timeoutMs` passes on the clock; leaving `calling` aborts its signal (MCP cancellation).
+     */
     attempt: fromPromise<AttemptActorOutput, AttemptActorInput>(() =>
       Promise.reject(new Error('toolCallMachine: the attempt actor was not provided')),
     ),
@@ -134,7 +52,7 @@ export const toolCallMachine = setup({
     readCache: fromPromise<CachedEntry | undefined, CacheLookupInput>(() => Promise.resolve(undefined)),
   },
   guards: {
-    /** Asks the shared breaker of (server, tool) for a permit; provided by the runtime. Must be idempotent per token. */
+    /** Asks the shared breaker of (server, tool) for a permit; provided by the runtime. Idempotent per token. */
     breakerRefuses: (_args, _params: { key: string; token: string }) => false,
     attemptSucceeded: (_args, output: AttemptActorOutput) => output.ok,
     resultIsPartial: (_args, output: AttemptActorOutput) => output.ok && detectPartial(output.result) !== undefined,
@@ -151,8 +69,8 @@ export const toolCallMachine = setup({
     unsafeToRepeat: ({ context }) =>
       context.lastFailure !== undefined &&
       context.lastFailure.maybeExecuted &&
-      !context.current.policy.idempotent &&
-      context.lastFailure.retryable,
+      context.lastFailure.retryable &&
+      !context.current.policy.idempotent,
     canRetry: ({ context }) => planRetry(context).retry,
     failsForCaller: ({ context }) =>
       context.route === 'primary' &&
@@ -165,20 +83,36 @@ export const toolCallMachine = setup({
     primaryIsCritical: ({ context }) => context.input.target.policy.critical,
     triedFallbacks: ({ context }) => context.chainIndex >= 0,
   },
-  delays: {
-    attemptTimeout: ({ context }) => attemptTimeoutMs(context),
-    backoffDelay: ({ context }) => Math.max(0, (context.retryAt ?? context.now) - context.now),
-  },
   actions: {
+    startAttempt: assign(({ context }) => update.startAttempt(context)),
+    noteShortCircuit: assign(({ context }) => update.shortCircuited(context)),
+    recordSuccess: assign(({ context }, output: AttemptActorOutput) => update.succeeded(context, output)),
+    recordFailure: assign(({ context }, output: AttemptActorOutput) =>
+      output.ok ? {} : update.failedAttempt(context, output.failure, output.finishedAt),
+    ),
+    recordException: assign(({ context }, params: { error: unknown }) => update.exceptionThrown(context, params.error)),
+    scheduleRetry: assign(({ context }) => update.scheduleRetry(context)),
+    resumeAfterBackoff: assign(({ context }) => update.retryDue(context)),
+    switchToSync: assign(({ context }) => update.switchToSync(context)),
+    advanceToNextTool: assign(({ context }) => update.advanceToNextTool(context)),
+    answerEmpty: assign(({ context }) => update.answerEmpty(context)),
+    useCache: assign(({ context }, entry: CachedEntry | undefined) => update.servedFromCache(context, entry)),
+    missCache: assign({ cacheTried: true }),
+    markPartialFailure: assign(({ context }) => update.partialFailure(context)),
+    markSkipped: assign(({ context }) => update.skipped(context)),
+    escalate: assign(({ context }, params: { trigger?: EscalationTrigger }) =>
+      update.escalated(context, params.trigger),
+    ),
+    markFailed: assign(() => update.failed()),
+    markCancelled: assign(({ context }, params: { reason: string | undefined }) =>
+      update.cancelled(context, params.reason),
+    ),
+
     emitRequested: emit(({ context }) => ({
       type: 'toolcall.requested' as const,
       ...where(context),
       args: context.input.args,
       fallbacks: context.input.fallbacks.map((target) => (target ? `${target.server}/${target.tool}` : null)),
-    })),
-    startAttempt: assign(({ context }) => ({
-      attemptNumber: context.attemptNumber + 1,
-      attemptStartedAt: context.now,
     })),
     emitAttemptStarted: emit(({ context }) => ({
       type: 'toolcall.attempt.started' as const,
@@ -186,116 +120,24 @@ export const toolCallMachine = setup({
       n: context.attemptNumber,
       route: context.route,
     })),
-    noteShortCircuit: assign(({ context }) => ({
-      attemptNumber: context.attemptNumber + 1,
-      attemptStartedAt: context.now,
-      ...failedAttempt(
-        { ...context, attemptNumber: context.attemptNumber + 1, attemptStartedAt: context.now },
-        {
-          source: 'circuit',
-          state: 'open',
-          message: `circuit open for ${context.current.server}/${context.current.tool}`,
-        },
-        context.now,
-      ),
+    emitAttemptFailed: emit(({ context }, params: { decision: Decision }) => ({
+      type: 'toolcall.attempt.failed' as const,
+      ...where(context),
+      n: context.attemptNumber,
+      durationMs: context.attempts[context.attempts.length - 1]?.durationMs ?? 0,
+      failure: context.lastFailure ?? unknownFailure,
+      decision: params.decision,
+      reason: explainDecision(context, params.decision),
+      probeToken: probeToken(context.input.callId, context.attemptNumber),
     })),
-    recordSuccess: assign(({ context }, output: AttemptActorOutput) => {
-      if (!output.ok) return {};
-      const partial = detectPartial(output.result);
-      const attempts = [
-        ...context.attempts,
-        {
-          n: context.attemptNumber,
-          server: context.current.server,
-          tool: context.current.tool,
-          startedAt: output.startedAt,
-          durationMs: Math.max(0, output.finishedAt - output.startedAt),
-        },
-      ];
-      const warnings = [...context.warnings];
-      if (partial) warnings.push(partial.warning);
-      if (context.route !== 'primary') {
-        warnings.push(
-          `answered by ${context.current.server}/${context.current.tool} instead of ${context.input.target.tool}`,
-        );
-      }
-      return {
-        now: output.finishedAt,
-        attempts,
-        warnings,
-        result: output.result,
-        answeredBy: { server: context.current.server, tool: context.current.tool },
-        status: partial
-          ? ('partial' as const)
-          : context.route === 'primary'
-            ? ('succeeded' as const)
-            : ('fallback' as const),
-      };
-    }),
-    recordFailure: assign(({ context }, output: AttemptActorOutput) =>
-      output.ok ? {} : failedAttempt(context, output.failure, output.finishedAt),
-    ),
-    recordException: assign(({ context }, params: { error: unknown }) => {
-      const error = params.error instanceof Error ? params.error : new Error(String(params.error));
-      return failedAttempt(context, { source: 'exception', name: error.name, message: error.message }, context.now);
-    }),
-    recordTimeout: assign(({ context }) => {
-      const timeoutMs = attemptTimeoutMs(context);
-      return failedAttempt(
-        context,
-        { source: 'timeout', timeoutMs, message: `no answer within ${timeoutMs} ms` },
-        context.attemptStartedAt + timeoutMs,
-      );
-    }),
-    emitAttemptFailed: emit(({ context }, params: { decision: Decision }) => {
-      const last = context.attempts[context.attempts.length - 1];
-      const failure =
-        context.lastFailure ??
-        classifyFailure({ source: 'exception', name: 'Error', message: 'unknown' }, [], context.now);
-      return {
-        type: 'toolcall.attempt.failed' as const,
-        ...where(context),
-        n: context.attemptNumber,
-        durationMs: last?.durationMs ?? 0,
-        failure,
-        decision: params.decision,
-        reason: explainDecision(context, params.decision),
-        probeToken: probeToken(context.input.callId, context.attemptNumber),
-      };
-    }),
-    scheduleRetry: assign(({ context }) => {
-      const plan = planRetry(context) as Extract<RetryPlan, { retry: true }>;
-      const attempts = context.attempts.slice();
-      const last = attempts[attempts.length - 1];
-      if (last) attempts[attempts.length - 1] = { ...last, delayMs: plan.delayMs };
-      return {
-        retryAt: plan.until,
-        rng: plan.rng,
-        previousDelayMs: plan.delayMs,
-        retriesOnTarget: context.retriesOnTarget + 1,
-        attempts,
-      };
-    }),
     emitBackoffScheduled: emit(({ context }) => ({
       type: 'toolcall.backoff.scheduled' as const,
       ...where(context),
       n: context.attemptNumber,
-      delayMs: context.previousDelayMs ?? 0,
-      until: context.retryAt ?? context.now,
+      delayMs: context.retry.previousDelayMs ?? 0,
+      until: context.retry.retryAt ?? context.now,
       retryAfter: context.lastFailure?.retryAfterMs !== undefined,
     })),
-    resumeAfterBackoff: assign(({ context }) => ({ now: context.retryAt ?? context.now, retryAt: undefined })),
-    switchToSync: assign(({ context }) => {
-      const sync = context.input.syncAlternative as ToolTarget;
-      return {
-        current: sync,
-        route: 'sync' as const,
-        retriesOnTarget: 0,
-        previousDelayMs: undefined,
-        targetDeadlineAt: context.now + sync.policy.deadlineMs,
-        warnings: [...context.warnings, `${describeFailure(context)}; running ${sync.tool} synchronously`],
-      };
-    }),
     emitFallbackStarted: emit(({ context }) => {
       const next = nextTarget(context);
       return {
@@ -305,44 +147,11 @@ export const toolCallMachine = setup({
         reason: explainDecision(context, 'fallback'),
       };
     }),
-    advanceToNextTool: assign(({ context }) => {
-      const next = nextTarget(context) as ToolTarget;
-      return {
-        current: next,
-        chainIndex: context.chainIndex + 1,
-        route: 'fallback' as const,
-        retriesOnTarget: 0,
-        previousDelayMs: undefined,
-        targetDeadlineAt: context.now + next.policy.deadlineMs,
-        warnings: [...context.warnings, `${describeFailure(context)}; trying ${next.server}/${next.tool}`],
-      };
-    }),
-    answerEmpty: assign(({ context }) => ({
-      chainIndex: context.chainIndex + 1,
-      result: emptyResult,
-      status: 'fallback' as const,
-      warnings: [...context.warnings, `${describeFailure(context)}; no fallback tool: returning an empty result`],
-    })),
-    useCache: assign(({ context }, entry: CachedEntry | undefined) => {
-      const ageMs = entry ? context.now - entry.storedAt : 0;
-      return {
-        cacheTried: true,
-        result: entry?.result,
-        cachedAgeMs: ageMs,
-        status: 'cached' as const,
-        answeredBy: { server: context.input.target.server, tool: context.input.target.tool },
-        warnings: [
-          ...context.warnings,
-          `${describeFailure(context)}; serving a cached result ${formatDurationMs(ageMs)} old`,
-        ],
-      };
-    }),
     emitCacheHit: emit(({ context }) => ({
       type: 'toolcall.cache.hit' as const,
       ...where(context),
-      ageMs: context.cachedAgeMs ?? 0,
+      ageMs: context.answer?.cachedAgeMs ?? 0,
     })),
-    missCache: assign(() => ({ cacheTried: true })),
     emitCacheMiss: emit(({ context }, entry: CachedEntry | undefined) => {
       const event = {
         type: 'toolcall.cache.miss' as const,
@@ -351,65 +160,27 @@ export const toolCallMachine = setup({
       };
       return entry ? { ...event, ageMs: context.now - entry.storedAt } : event;
     }),
-    markPartialFailure: assign(({ context }) => {
-      const cause = context.lastFailure?.cause;
-      const result = cause?.source === 'tool' ? (cause.result as ToolCallContext['result']) : undefined;
+    emitSucceeded: emit(({ context }) => {
+      const answer = context.answer;
+      const status = answer?.status ?? 'succeeded';
+      const answered = status === 'succeeded' || status === 'fallback' || status === 'partial';
       return {
-        status: 'partial' as const,
-        result,
-        answeredBy: { server: context.current.server, tool: context.current.tool },
-        warnings: [...context.warnings, `${describeFailure(context)}; returning partial data`],
+        type: 'toolcall.succeeded' as const,
+        ...where(context),
+        server: answer?.answeredBy?.server ?? context.current.server,
+        tool: answer?.answeredBy?.tool ?? context.current.tool,
+        status,
+        n: status === 'cached' || status === 'skipped' ? undefined : context.attemptNumber,
+        probeToken: answered ? probeToken(context.input.callId, context.attemptNumber) : undefined,
+        result: answer?.result,
+        cacheable:
+          (status === 'succeeded' || status === 'fallback') &&
+          answer?.answeredBy !== undefined &&
+          context.current.policy.cache.enabled,
+        args: context.input.args,
+        warnings: context.warnings,
       };
     }),
-    markSkipped: assign(({ context }) => ({
-      status: 'skipped' as const,
-      warnings: [
-        ...context.warnings,
-        `${describeFailure(context)}; skipped: the server is degraded and the tool is not critical`,
-      ],
-    })),
-    escalate: assign(({ context }, params: { trigger?: EscalationTrigger }) => {
-      const failure = context.lastFailure;
-      const trigger = params.trigger ?? (failure && immediateTrigger(failure)) ?? EscalationTrigger.unsafeToRepeat;
-      const policy = trigger === EscalationTrigger.criticalTool ? context.input.target.policy : context.current.policy;
-      const details: Parameters<typeof buildEscalation>[2] = {
-        server: context.current.server,
-        tool: context.current.tool,
-        at: context.now,
-        callId: context.input.callId,
-        message: describeFailure(context),
-      };
-      if (failure) details.failure = failure;
-      return { status: 'escalated' as const, escalation: buildEscalation(policy, trigger, details) };
-    }),
-    markFailed: assign(() => ({ status: 'failed' as const })),
-    markCancelled: assign(({ context }, params: { reason: string | undefined }) => ({
-      status: 'failed' as const,
-      lastFailure: classifyFailure(
-        { source: 'cancelled', message: params.reason ?? 'the call was cancelled' },
-        [],
-        context.now,
-      ),
-    })),
-    emitSucceeded: emit(({ context }) => ({
-      type: 'toolcall.succeeded' as const,
-      ...where(context),
-      server: context.answeredBy?.server ?? context.current.server,
-      tool: context.answeredBy?.tool ?? context.current.tool,
-      status: context.status ?? 'succeeded',
-      n: context.status === 'cached' || context.status === 'skipped' ? undefined : context.attemptNumber,
-      probeToken:
-        context.status === 'succeeded' || context.status === 'fallback' || context.status === 'partial'
-          ? probeToken(context.input.callId, context.attemptNumber)
-          : undefined,
-      result: context.result,
-      cacheable:
-        (context.status === 'succeeded' || context.status === 'fallback') &&
-        context.answeredBy !== undefined &&
-        context.current.policy.cache.enabled,
-      args: context.input.args,
-      warnings: context.warnings,
-    })),
     emitFailed: emit(({ context }) => ({
       type: 'toolcall.failed' as const,
       ...where(context),
@@ -421,12 +192,12 @@ export const toolCallMachine = setup({
     emitEscalated: emit(({ context }) => ({
       type: 'toolcall.escalated' as const,
       ...where(context),
-      escalation: context.escalation as NonNullable<ToolCallContext['escalation']>,
+      escalation: context.answer?.escalation as NonNullable<NonNullable<ToolCallContext['answer']>['escalation']>,
     })),
   },
 }).createMachine({
   id: 'toolCall',
-  context: ({ input }) => initialContext(input),
+  context: ({ input }) => update.initialContext(input),
   initial: 'idle',
   output: ({ context }) => buildOutcome(context),
   on: {
@@ -436,7 +207,24 @@ export const toolCallMachine = setup({
     },
   },
   states: {
-    idle: { entry: 'emitRequested', always: 'preparing' },
+    // `idle` and `preparing` share one gate (the breaker) so that the first attempt costs no extra step.
+    idle: {
+      entry: 'emitRequested',
+      always: [
+        {
+          guard: {
+            type: 'breakerRefuses',
+            params: ({ context }) => ({
+              key: `${context.current.server}/${context.current.tool}`,
+              token: probeToken(context.input.callId, context.attemptNumber + 1),
+            }),
+          },
+          target: 'judging',
+          actions: 'noteShortCircuit',
+        },
+        { target: 'calling', actions: 'startAttempt' },
+      ],
+    },
     preparing: {
       always: [
         {
@@ -450,11 +238,11 @@ export const toolCallMachine = setup({
           target: 'judging',
           actions: 'noteShortCircuit',
         },
-        { target: 'calling' },
+        { target: 'calling', actions: 'startAttempt' },
       ],
     },
     calling: {
-      entry: ['startAttempt', 'emitAttemptStarted'],
+      entry: 'emitAttemptStarted',
       invoke: {
         src: 'attempt',
         input: ({ context }) => ({
@@ -463,6 +251,7 @@ export const toolCallMachine = setup({
           server: context.current.server,
           tool: context.current.tool,
           args: context.input.args,
+          timeoutMs: attemptTimeoutMs(context),
         }),
         onDone: [
           {
@@ -482,7 +271,6 @@ export const toolCallMachine = setup({
           actions: { type: 'recordException', params: ({ event }) => ({ error: event.error }) },
         },
       },
-      after: { attemptTimeout: { target: 'judging', actions: 'recordTimeout' } },
     },
     judging: {
       always: [
@@ -539,8 +327,10 @@ export const toolCallMachine = setup({
         { target: 'fallback', actions: { type: 'emitAttemptFailed', params: { decision: 'fallback' } } },
       ],
     },
+    // No timer here: `retryAt` is in the context and the runner's scheduler sends RETRY.DUE (a restored
+    // actor would lose an `after` timer, statelyai/xstate#5331), so a waiting call can be parked as a snapshot.
     backoff: {
-      after: { backoffDelay: { target: 'preparing', actions: 'resumeAfterBackoff' } },
+      on: { 'RETRY.DUE': { target: 'preparing', actions: 'resumeAfterBackoff' } },
     },
     fallback: {
       always: [

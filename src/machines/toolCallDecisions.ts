@@ -3,7 +3,8 @@ import { backoffDelayMs } from '../policy/backoff.js';
 import type { ClassifiedFailure } from '../policy/failure.js';
 import { nextRandom } from '../policy/random.js';
 import { backoffFor, type ToolPolicy } from '../policy/toolPolicy.js';
-import type { FailureSummary, ToolCallContext, ToolCallOutcome } from './toolCallTypes.js';
+import { EscalationTrigger, immediateTrigger } from '../policy/escalation.js';
+import type { Decision, FailureSummary, ToolCallContext, ToolCallOutcome, ToolTarget } from './toolCallTypes.js';
 
 export function summarizeFailure(failure: ClassifiedFailure): FailureSummary {
   const summary: FailureSummary = {
@@ -32,16 +33,16 @@ export function planRetry(context: ToolCallContext): RetryPlan {
   const policy = context.current.policy;
   if (!policyAllowsRetry(policy, failure)) return { retry: false, reason: 'not_retryable_by_policy' };
   const settings = backoffFor(policy, failure.kind);
-  if (context.retriesOnTarget >= settings.maxRetries) return { retry: false, reason: 'retries_exhausted' };
+  if (context.retry.onTarget >= settings.maxRetries) return { retry: false, reason: 'retries_exhausted' };
   let delayMs: number;
-  let rng = context.rng;
+  let rng = context.retry.rng;
   const retryAfter = failure.retryAfterMs !== undefined;
   if (failure.retryAfterMs !== undefined) {
     delayMs = failure.retryAfterMs;
   } else {
-    const draw = nextRandom(context.rng);
+    const draw = nextRandom(context.retry.rng);
     rng = draw.state;
-    delayMs = backoffDelayMs(settings, context.retriesOnTarget, draw.value, context.previousDelayMs);
+    delayMs = backoffDelayMs(settings, context.retry.onTarget, draw.value, context.retry.previousDelayMs);
   }
   const until = context.now + delayMs;
   if (until >= context.targetDeadlineAt) return { retry: false, reason: 'deadline' };
@@ -58,20 +59,59 @@ export function probeToken(callId: string, attemptNumber: number): string {
 }
 
 export function buildOutcome(context: ToolCallContext): ToolCallOutcome {
+  const answer = context.answer;
   const outcome: ToolCallOutcome = {
     callId: context.input.callId,
-    status: context.status ?? 'failed',
+    status: answer?.status ?? 'failed',
     attempts: context.attempts,
     warnings: context.warnings,
     startedAt: context.input.startedAt,
     finishedAt: context.now,
   };
-  if (context.result !== undefined) outcome.result = context.result;
-  if (context.answeredBy !== undefined) outcome.tool = context.answeredBy;
-  if (context.escalation !== undefined) outcome.escalation = context.escalation;
-  if (context.cachedAgeMs !== undefined) outcome.cachedAgeMs = context.cachedAgeMs;
+  if (answer?.result !== undefined) outcome.result = answer.result;
+  if (answer?.answeredBy !== undefined) outcome.tool = answer.answeredBy;
+  if (answer?.escalation !== undefined) outcome.escalation = answer.escalation;
+  if (answer?.cachedAgeMs !== undefined) outcome.cachedAgeMs = answer.cachedAgeMs;
   if (context.lastFailure !== undefined && outcome.status !== 'succeeded' && outcome.status !== 'fallback') {
     outcome.error = summarizeFailure(context.lastFailure);
   }
   return outcome;
+}
+
+export function nextTarget(context: ToolCallContext): ToolTarget | null | undefined {
+  return context.input.fallbacks[context.chainIndex + 1];
+}
+
+export function describeFailure(context: ToolCallContext): string {
+  const failure = context.lastFailure;
+  const what = `${context.current.server}/${context.current.tool}`;
+  return failure ? `${what} failed (${failure.class}/${failure.kind}: ${failure.message})` : `${what} failed`;
+}
+
+/** Why the machine took a decision, in words that go into its events and logs. */
+export function explainDecision(context: ToolCallContext, decision: Decision): string {
+  const failure = context.lastFailure;
+  switch (decision) {
+    case 'retry':
+      return failure?.retryAfterMs !== undefined ? 'retryable; server asked to wait' : 'retryable';
+    case 'escalate':
+      return (failure && immediateTrigger(failure)) ?? EscalationTrigger.unsafeToRepeat;
+    case 'partial':
+      return 'partial data';
+    case 'skip':
+      return 'server degraded and the tool is not critical';
+    case 'sync_alternative':
+      return 'worker offline: synchronous alternative';
+    case 'fail':
+      return `permanent failure (${failure?.kind ?? 'unknown'})`;
+    case 'cancel':
+      return 'cancelled';
+    case 'fallback': {
+      if (failure?.kind === 'unimplemented' || failure?.kind === 'circuit_open' || failure?.kind === 'backend_down') {
+        return failure.kind;
+      }
+      const plan = planRetry(context);
+      return plan.retry ? 'retryable' : plan.reason;
+    }
+  }
 }

@@ -78,6 +78,27 @@ export interface CachedEntry {
   storedAt: number;
 }
 
+/** Retry bookkeeping of the current tool. */
+export interface RetryState {
+  /** Retries already used on the current tool. */
+  onTarget: number;
+  previousDelayMs: number | undefined;
+  /** When the pending backoff ends (clock time); the runner sends `RETRY.DUE` then. */
+  retryAt: number | undefined;
+  /** Jitter PRNG state. */
+  rng: number;
+}
+
+/** How the call ended, once it has. */
+export interface Answer {
+  status: OutcomeStatus;
+  result?: CallToolResult;
+  answeredBy?: { server: string; tool: string };
+  cachedAgeMs?: number;
+  escalation?: Escalation;
+}
+
+/** Kept to a few top-level keys: every `assign` copies it, and V8 keeps small objects fast. */
 export interface ToolCallContext {
   input: ToolCallInput;
   current: ToolTarget;
@@ -87,21 +108,14 @@ export interface ToolCallContext {
   /** Logical time: the clock time of the last thing the machine learned (deterministic under replay). */
   now: number;
   targetDeadlineAt: number;
-  attemptStartedAt: number;
   attemptNumber: number;
-  retriesOnTarget: number;
-  previousDelayMs: number | undefined;
-  retryAt: number | undefined;
-  rng: number;
+  attemptStartedAt: number;
+  retry: RetryState;
   attempts: AttemptRecord[];
   warnings: string[];
   lastFailure: ClassifiedFailure | undefined;
   cacheTried: boolean;
-  result: CallToolResult | undefined;
-  answeredBy: { server: string; tool: string } | undefined;
-  cachedAgeMs: number | undefined;
-  escalation: Escalation | undefined;
-  status: OutcomeStatus | undefined;
+  answer: Answer | undefined;
 }
 
 /** Output of the injected `attempt` actor. */
@@ -115,6 +129,8 @@ export interface AttemptActorInput {
   server: string;
   tool: string;
   args: Record<string, unknown>;
+  /** The attempt's timeout, already cut to the tool's deadline; the attempt actor answers `timeout` when it passes. */
+  timeoutMs: number;
 }
 
 export interface CacheLookupInput {
@@ -123,7 +139,10 @@ export interface CacheLookupInput {
   args: Record<string, unknown>;
 }
 
-export type ToolCallEvent = { type: 'CANCEL'; reason?: string };
+export type ToolCallEvent =
+  | { type: 'CANCEL'; reason?: string }
+  /** Sent by the runner's scheduler when the backoff's `retryAt` has come. */
+  | { type: 'RETRY.DUE' };
 
 export interface ToolCallEventBase {
   callId: string;

@@ -195,9 +195,9 @@ describe('tool-call machine: retry and backoff on a simulated clock', () => {
     await new Promise((resolve) => setImmediate(resolve));
     started.clock.runNext();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(started.actor.getSnapshot().value).toBe('backoff');
-    started.actor.send({ type: 'CANCEL', reason: 'user pressed ctrl-c' });
-    const outcome = await settle(started.actor, started.clock);
+    expect(started.run.state()).toBe('backoff');
+    started.run.cancel('user pressed ctrl-c');
+    const outcome = await settle(started.run, started.clock);
     expect(outcome.status).toBe('failed');
     expect(outcome.error?.kind).toBe('cancelled');
     expect(started.clock.pending()).toBe(0);
@@ -206,8 +206,8 @@ describe('tool-call machine: retry and backoff on a simulated clock', () => {
   it('aborts the in-flight attempt when cancelled while calling', async () => {
     const started = startCall({ script: { primary: [hang] } });
     await new Promise((resolve) => setImmediate(resolve));
-    started.actor.send({ type: 'CANCEL' });
-    const outcome = await settle(started.actor, started.clock);
+    started.run.cancel();
+    const outcome = await settle(started.run, started.clock);
     expect(outcome.error?.kind).toBe('cancelled');
     expect(started.aborted).toEqual(['primary#1']);
   });
@@ -460,5 +460,24 @@ describe('tool-call machine: fallback chain, breaker and escalation', () => {
       'toolcall.succeeded',
     ]);
     expect(eventsOf(run.events, 'toolcall.backoff.scheduled')[0]).toMatchObject({ delayMs: 2000, until: 1_002_000 });
+  });
+});
+
+describe('tool-call runner: backoff without a live actor', () => {
+  it('parks a call in backoff as a snapshot with one scheduler timer, and resumes it at retryAt', async () => {
+    const started = startCall({
+      primary: target('primary', { jitter: 'none', base_delay: '10m' }),
+      script: { primary: [fail(timeoutFailure), ok('after ten minutes')] },
+    });
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(started.run.state()).toBe('backoff');
+    expect(started.clock.pending()).toBe(1);
+    started.clock.advance(600_000 - 1);
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(started.run.state()).toBe('backoff');
+    const outcome = await settle(started.run, started.clock);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.attempts[1]!.startedAt - outcome.startedAt).toBe(600_000);
+    expect(started.events.filter((event) => event.type === 'toolcall.requested')).toHaveLength(1);
   });
 });

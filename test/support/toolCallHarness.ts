@@ -1,11 +1,13 @@
 // Drives the pure tool-call machine with scripted attempts on a time-skipping clock: no sleeping, no I/O.
-import { createActor, fromPromise } from 'xstate';
+import { fromPromise } from 'xstate';
+import { createAttemptLogic } from '../../src/actors/attemptActor.js';
+import { runToolCall, type ToolCallRun } from '../../src/actors/toolCallRunner.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { toolCallMachine } from '../../src/machines/toolCall.js';
 import type {
-  AttemptActorInput,
   AttemptActorOutput,
   CachedEntry,
+  CacheLookupInput,
   ToolCallEmitted,
   ToolCallInput,
   ToolCallOutcome,
@@ -80,27 +82,31 @@ export function startCall(options: HarnessOptions) {
   const scripts = new Map(Object.entries(options.script).map(([tool, steps]) => [tool, [...steps]]));
   const aborted: string[] = [];
   const calls: string[] = [];
+  let attemptNumber = 0;
+  // The runtime's own attempt logic (timeouts on the clock) around a scripted server.
+  const attempt = createAttemptLogic((request) => {
+    calls.push(request.tool);
+    const label = `${request.tool}#${(attemptNumber += 1)}`;
+    const step = scripts.get(request.tool)?.shift();
+    if (!step) return Promise.reject(new Error(`no scripted attempt left for ${request.tool}`));
+    const startedAt = clock.now();
+    request.signal.addEventListener('abort', () => aborted.push(label));
+    if ('hang' in step) return new Promise<AttemptActorOutput>(() => undefined);
+    return new Promise<AttemptActorOutput>((resolve) => {
+      clock.setTimeout(() => {
+        const finishedAt = clock.now();
+        resolve(
+          'ok' in step
+            ? { ok: true, result: step.ok, startedAt, finishedAt }
+            : { ok: false, failure: step.fail, startedAt, finishedAt },
+        );
+      }, step.ms ?? 0);
+    });
+  }, clock);
   const machine = toolCallMachine.provide({
     actors: {
-      attempt: fromPromise<AttemptActorOutput, AttemptActorInput>(({ input, signal }) => {
-        calls.push(input.tool);
-        const step = scripts.get(input.tool)?.shift();
-        if (!step) throw new Error(`no scripted attempt left for ${input.tool}`);
-        const startedAt = clock.now();
-        signal.addEventListener('abort', () => aborted.push(`${input.tool}#${input.n}`));
-        if ('hang' in step) return new Promise<AttemptActorOutput>(() => undefined);
-        return new Promise<AttemptActorOutput>((resolve) => {
-          clock.setTimeout(() => {
-            const finishedAt = clock.now();
-            resolve(
-              'ok' in step
-                ? { ok: true, result: step.ok, startedAt, finishedAt }
-                : { ok: false, failure: step.fail, startedAt, finishedAt },
-            );
-          }, step.ms ?? 0);
-        });
-      }),
-      readCache: fromPromise(({ input }) => Promise.resolve(options.cache?.[input.tool])),
+      attempt,
+      readCache: fromPromise(({ input }: { input: CacheLookupInput }) => Promise.resolve(options.cache?.[input.tool])),
     },
     guards: {
       breakerRefuses: (_args, params) => options.breakerRefuses?.(params.key) ?? false,
@@ -115,27 +121,30 @@ export function startCall(options: HarnessOptions) {
     seed: options.seed ?? 0.5,
   };
   if (options.syncAlternative) input.syncAlternative = options.syncAlternative;
-  const actor = createActor(machine, { input, clock });
   const events: ToolCallEmitted[] = [];
-  actor.on('*', (event) => events.push(event));
-  actor.start();
-  return { actor, clock, events, aborted, calls };
+  const run = runToolCall(machine, input, { clock, onEmitted: (event) => events.push(event) });
+  return { run, clock, events, aborted, calls };
 }
 
 /** Runs a call to its end, skipping time from timer to timer. */
 export async function runCall(options: HarnessOptions): Promise<HarnessRun> {
   const started = startCall(options);
-  const outcome = await settle(started.actor, started.clock);
+  const outcome = await settle(started.run, started.clock);
   return { outcome, events: started.events, clock: started.clock, aborted: started.aborted, calls: started.calls };
 }
 
-export async function settle(actor: ReturnType<typeof startCall>['actor'], clock: TestClock): Promise<ToolCallOutcome> {
+export async function settle(run: ToolCallRun, clock: TestClock): Promise<ToolCallOutcome> {
+  let outcome: ToolCallOutcome | undefined;
+  let failure: unknown;
+  run.done.then(
+    (value) => (outcome = value),
+    (error: unknown) => (failure = error ?? new Error('failed')),
+  );
   for (let guard = 0; guard < 100_000; guard += 1) {
     await flush();
-    const snapshot = actor.getSnapshot();
-    if (snapshot.status === 'done') return snapshot.output as ToolCallOutcome;
-    if (snapshot.status === 'error') throw snapshot.error;
-    if (!clock.runNext()) throw new Error(`stuck in ${JSON.stringify(snapshot.value)} with no timer pending`);
+    if (failure !== undefined) throw failure;
+    if (outcome) return outcome;
+    if (!clock.runNext()) throw new Error(`stuck in ${run.state()} with no timer pending`);
   }
   throw new Error('did not settle');
 }

@@ -1,0 +1,90 @@
+// Runs one tool-call actor to its end. A call waiting in backoff is parked as a persisted snapshot, and the
+// clock's scheduler restores it and sends RETRY.DUE at its `retryAt` — so a waiting call holds no live actor.
+import { createActor, type Actor, type Snapshot } from 'xstate';
+import type { Clock } from '../common/clock.js';
+import type { ToolCallMachine } from '../machines/toolCall.js';
+import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome } from '../machines/toolCallTypes.js';
+
+export interface ToolCallRun {
+  readonly callId: string;
+  readonly done: Promise<ToolCallOutcome>;
+  /** The machine's state, `backoff` while parked. */
+  state(): string;
+  cancel(reason?: string): void;
+}
+
+export interface RunOptions {
+  clock: Clock;
+  onEmitted: (event: ToolCallEmitted) => void;
+}
+
+export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, options: RunOptions): ToolCallRun {
+  const { clock, onEmitted } = options;
+  let actor: Actor<ToolCallMachine> | undefined;
+  let parked: { snapshot: Snapshot<unknown>; timer: unknown } | undefined;
+  let finished = false;
+  let resolveDone!: (outcome: ToolCallOutcome) => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<ToolCallOutcome>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+
+  function launch(next: Actor<ToolCallMachine>): Actor<ToolCallMachine> {
+    actor = next;
+    next.on('*', onEmitted);
+    next.subscribe({
+      next: (snapshot) => {
+        if (snapshot.status === 'done') {
+          finished = true;
+          resolveDone(snapshot.output);
+        } else if (snapshot.value === 'backoff') {
+          // Park after this macrostep has finished delivering its events.
+          queueMicrotask(() => park(next));
+        }
+      },
+      error: (error) => {
+        finished = true;
+        rejectDone(error);
+      },
+    });
+    next.start();
+    return next;
+  }
+
+  function park(waiting: Actor<ToolCallMachine>): void {
+    if (actor !== waiting || finished) return;
+    const snapshot = waiting.getSnapshot();
+    if (snapshot.value !== 'backoff') return;
+    const retryAt = snapshot.context.retry.retryAt ?? clock.now();
+    const persisted = waiting.getPersistedSnapshot();
+    waiting.stop();
+    actor = undefined;
+    parked = { snapshot: persisted, timer: clock.setTimeout(wake, Math.max(0, retryAt - clock.now())) };
+  }
+
+  function restore(from: NonNullable<typeof parked>): Actor<ToolCallMachine> {
+    clock.clearTimeout(from.timer);
+    parked = undefined;
+    // The input is required by the type; the context comes from the snapshot.
+    return launch(createActor(machine, { snapshot: from.snapshot, input, clock }));
+  }
+
+  function wake(): void {
+    if (!parked || finished) return;
+    restore(parked).send({ type: 'RETRY.DUE' });
+  }
+
+  launch(createActor(machine, { input, clock }));
+
+  return {
+    callId: input.callId,
+    done,
+    state: () => (parked ? 'backoff' : String(actor?.getSnapshot().value ?? 'done')),
+    cancel(reason) {
+      if (finished) return;
+      const target = parked ? restore(parked) : actor;
+      target?.send(reason === undefined ? { type: 'CANCEL' } : { type: 'CANCEL', reason });
+    },
+  };
+}
