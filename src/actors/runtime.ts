@@ -25,6 +25,7 @@ import { createMcpConnector } from './mcpConnector.js';
 import type { McpConnector, ToolInfo } from './mcpTypes.js';
 import { createResultCache, type ResultCache } from './resultCache.js';
 import { createToolMetrics, type ToolMetrics, type ToolMetricsRegistry, type TriggerHit } from './toolMetrics.js';
+import { createRedactor } from '../common/redact.js';
 import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
@@ -64,6 +65,18 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+type ToolAnnotationMap = Map<string, ToolAnnotations | undefined>;
+type AnnotationLookup =
+  | { tools: ToolAnnotationMap }
+  /** `slow`: a call already waited its full bound for this lookup; later calls do not wait for it. */
+  | { pending: Promise<ToolAnnotationMap>; slow: boolean }
+  | { failedAt: number };
+
+/** The longest a call waits for its server's tool list (annotations) before running on the configured policy. */
+const ANNOTATION_WAIT_MS = 2000;
+/** How long a failed tool-list lookup is not repeated. */
+const ANNOTATION_RETRY_MS = 30_000;
+
 function splitRef(ref: string, defaultServer: string): { server: string; tool: string } {
   const slash = ref.indexOf('/');
   return slash < 0 ? { server: defaultServer, tool: ref } : { server: ref.slice(0, slash), tool: ref.slice(slash + 1) };
@@ -89,11 +102,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       windowMs: config.escalation.error_rate.window,
     },
   });
-  const annotations = new Map<string, Map<string, ToolAnnotations | undefined>>();
+  const annotationLookups = new Map<string, AnnotationLookup>();
   const escalationListeners = new Set<(escalation: Escalation) => void>();
   const eventListeners = new Set<(event: RuntimeEvent) => void>();
   const active = new Set<ToolCallRun>();
   const logEvent = createToolCallLogger(logger, config.log.redact);
+  const redact = createRedactor(config.log.redact);
   let callCounter = 0;
   let closed = false;
 
@@ -101,13 +115,36 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     clock,
     settingsFor: (key) => {
       const { server, tool } = splitRef(key, '');
-      return policyFor(config, server, tool, annotations.get(server)?.get(tool)).breaker;
+      return policyFor(config, server, tool, annotationsKnown(server)?.get(tool)).breaker;
     },
   });
   breakers.on((event) => publish(event as RuntimeEvent));
 
+  /** Listeners get events with secrets redacted, and a listener that throws harms nobody else. */
   function publish(event: RuntimeEvent): void {
-    for (const listener of eventListeners) listener(event);
+    if (eventListeners.size === 0) return;
+    const shown = redactEvent(event);
+    for (const listener of eventListeners) deliver(listener, shown);
+  }
+
+  function redactEvent(event: RuntimeEvent): RuntimeEvent {
+    if (event.type === 'toolcall.requested') return { ...event, args: redact(event.args) as typeof event.args };
+    if (event.type === 'toolcall.succeeded') {
+      return {
+        ...event,
+        args: redact(event.args) as typeof event.args,
+        result: redact(event.result) as typeof event.result,
+      };
+    }
+    return event;
+  }
+
+  function deliver<T>(listener: (value: T) => void, value: T): void {
+    try {
+      listener(value);
+    } catch (error) {
+      logger.error({ err: error }, 'a runtime listener threw; the runtime carries on');
+    }
   }
 
   function raise(escalation: Escalation): void {
@@ -118,7 +155,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     else if (escalation.level === 'critical') logger.error(log, message);
     else if (escalation.level === 'warning') logger.warn(log, message);
     else logger.info(log, message);
-    for (const listener of escalationListeners) listener(escalation);
+    for (const listener of escalationListeners) deliver(listener, escalation);
   }
 
   function advisory(server: string, tool: string, hit: TriggerHit, at: number): void {
@@ -129,7 +166,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         ? `${server}/${tool} failed ${hit.failures} times in ${Math.round(hit.windowMs / 60_000)} minutes`
         : `${server}/${tool} error rate ${(hit.rate * 100).toFixed(0)}% over ${hit.calls} calls`;
     raise(
-      buildEscalation(policyFor(config, server, tool, annotations.get(server)?.get(tool)), trigger, {
+      buildEscalation(policyFor(config, server, tool, annotationsKnown(server)?.get(tool)), trigger, {
         server,
         tool,
         at,
@@ -192,33 +229,94 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
   });
 
-  async function annotationsOf(server: string): Promise<Map<string, ToolAnnotations | undefined> | undefined> {
-    const known = annotations.get(server);
-    if (known) return known;
-    try {
-      const tools = await connector.listTools(server);
-      const byName = new Map(tools.map((tool) => [tool.name, tool.annotations]));
-      annotations.set(server, byName);
-      return byName;
-    } catch (error) {
-      // An unreachable server is the call's business (it will be retried and classified), not a reason to refuse it.
-      logger.debug({ err: error, server }, 'could not list tools; calling without annotations');
-      return undefined;
+  /**
+   * Tool annotations feed the policy, but must never hold a call up: the lookup is shared per server, waited
+   * for at most `waitMs` (on the clock, and not past the caller's abort), and a failure is not retried for
+   * `ANNOTATION_RETRY_MS`. Without them the call runs on its configured policy.
+   */
+  function annotationsOf(server: string, waitMs: number, signal?: AbortSignal): Promise<ToolAnnotationMap | undefined> {
+    const state = annotationLookups.get(server);
+    if (state && 'tools' in state) return Promise.resolve(state.tools);
+    if (waitMs <= 0 || signal?.aborted || (state && 'slow' in state && state.slow)) {
+      if (!state) void startLookup(server);
+      return Promise.resolve(undefined);
+    }
+    const pending = state && 'pending' in state ? state.pending : startLookup(server);
+    if (!pending) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const finish = (value: ToolAnnotationMap | undefined) => {
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const onAbort = () => finish(undefined);
+      const timer = clock.setTimeout(() => {
+        const current = annotationLookups.get(server);
+        if (current && 'pending' in current) current.slow = true;
+        finish(undefined);
+      }, waitMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      pending.then(finish, () => finish(undefined));
+    });
+  }
+
+  function startLookup(server: string): Promise<ToolAnnotationMap> | undefined {
+    const state = annotationLookups.get(server);
+    if (state && 'pending' in state) return state.pending;
+    if (state && 'failedAt' in state && clock.now() - state.failedAt < ANNOTATION_RETRY_MS) return undefined;
+    const pending = connector.listTools(server).then(
+      (tools) => {
+        const byName: ToolAnnotationMap = new Map(tools.map((tool) => [tool.name, tool.annotations]));
+        annotationLookups.set(server, { tools: byName });
+        return byName;
+      },
+      (error: unknown) => {
+        // An unreachable server is the call's business (retried and classified), not a reason to refuse it.
+        logger.debug({ err: error, server }, 'could not list tools; calling on the configured policy');
+        annotationLookups.set(server, { failedAt: clock.now() });
+        throw error;
+      },
+    );
+    pending.catch(() => undefined);
+    annotationLookups.set(server, { pending, slow: false });
+    return pending;
+  }
+
+  function annotationsKnown(server: string): ToolAnnotationMap | undefined {
+    const state = annotationLookups.get(server);
+    return state && 'tools' in state ? state.tools : undefined;
+  }
+
+  function checkServer(server: string): void {
+    if (!(server in config.servers) && !options.connector) {
+      throw new RetraceError(
+        ErrorCode.unknownServer,
+        `unknown server "${server}" (configured: ${Object.keys(config.servers).join(', ') || 'none'})`,
+      );
     }
   }
 
-  async function targetFor(
+  /** A target on what is known now: fallbacks are resolved when the call starts, without waiting for lookups. */
+  function targetNow(ref: { server: string; tool: string }): ToolTarget {
+    checkServer(ref.server);
+    const known = annotationsKnown(ref.server);
+    if (!known) void startLookup(ref.server);
+    return { ...ref, policy: policyFor(config, ref.server, ref.tool, known?.get(ref.tool)) };
+  }
+
+  async function primaryTarget(
     ref: { server: string; tool: string },
-    overrides?: ParsedToolPolicyConfig,
+    overrides: ParsedToolPolicyConfig | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<ToolTarget> {
-    if (!(ref.server in config.servers) && !options.connector) {
-      throw new RetraceError(
-        ErrorCode.unknownServer,
-        `unknown server "${ref.server}" (configured: ${Object.keys(config.servers).join(', ') || 'none'})`,
-      );
-    }
-    const byName = await annotationsOf(ref.server);
-    return { ...ref, policy: policyFor(config, ref.server, ref.tool, byName?.get(ref.tool), overrides) };
+    checkServer(ref.server);
+    const configured = policyFor(config, ref.server, ref.tool, undefined, overrides);
+    const byName = await annotationsOf(ref.server, Math.min(configured.timeoutMs, ANNOTATION_WAIT_MS), signal);
+    const annotations = byName?.get(ref.tool);
+    return {
+      ...ref,
+      policy: annotations ? policyFor(config, ref.server, ref.tool, annotations, overrides) : configured,
+    };
   }
 
   async function callTool(
@@ -229,10 +327,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   ): Promise<ToolCallOutcome> {
     if (closed) throw new RetraceError(ErrorCode.closed, 'the runtime is closed');
     const overrides = callOptions.policy === undefined ? undefined : ToolPolicyConfig.parse(callOptions.policy);
-    const target = await targetFor({ server, tool }, overrides);
-    const fallbacks = await Promise.all(
-      target.policy.fallbacks.map((ref) => (ref === null ? null : targetFor(splitRef(ref, server)))),
-    );
+    const target = await primaryTarget({ server, tool }, overrides, callOptions.signal);
+    const fallbacks = target.policy.fallbacks.map((ref) => (ref === null ? null : targetNow(splitRef(ref, server))));
     const input: ToolCallInput = {
       callId: callOptions.callId ?? `call-${clock.now().toString(36)}-${(callCounter += 1).toString(36)}`,
       target,
@@ -243,7 +339,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     };
     const sync = target.policy.syncAlternative;
     if (sync) {
-      const syncTarget = await targetFor(splitRef(sync.tool, server));
+      const syncTarget = targetNow(splitRef(sync.tool, server));
       input.syncAlternative = {
         ...syncTarget,
         policy: { ...syncTarget.policy, timeoutMs: sync.deadlineMs, deadlineMs: sync.deadlineMs },

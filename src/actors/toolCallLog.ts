@@ -5,14 +5,15 @@ import type { ToolCallEmitted } from '../machines/toolCallTypes.js';
 
 export type ToolCallLogger = (event: ToolCallEmitted) => void;
 
-/** Keeps each call's (redacted) arguments from its `requested` event so error records can show them as `params`. */
+/** Keeps each call's arguments from its `requested` event so error records can show them as `params`. */
 export function createToolCallLogger(logger: Logger, redactPaths: string[]): ToolCallLogger {
   const redact = createRedactor(redactPaths);
   const paramsByCall = new Map<string, unknown>();
   return (event) => {
     switch (event.type) {
       case 'toolcall.requested':
-        paramsByCall.set(event.callId, redact(event.args));
+        // Redacted only when a record is written: the success path pays nothing.
+        if (logger.isLevelEnabled('error')) paramsByCall.set(event.callId, event.args);
         logger.debug({ callId: event.callId, server: event.server, tool: event.tool }, 'tool call requested');
         break;
       case 'toolcall.attempt.failed': {
@@ -22,7 +23,7 @@ export function createToolCallLogger(logger: Logger, redactPaths: string[]): Too
           tool_name: event.tool,
           error_type: failure.kind,
           error_message: failure.message,
-          params: paramsByCall.get(event.callId),
+          params: redact(paramsByCall.get(event.callId)),
           retry_attempt: event.n,
           context: {
             server: event.server,

@@ -30,6 +30,15 @@ function where(context: ToolCallContext) {
   return { callId: context.input.callId, server: context.current.server, tool: context.current.tool, at: context.now };
 }
 
+/** The breaker consulted before every attempt, with the attempt's token so that asking twice takes one probe. */
+const breakerGate = {
+  type: 'breakerRefuses' as const,
+  params: ({ context }: { context: ToolCallContext }) => ({
+    key: `${context.current.server}/${context.current.tool}`,
+    token: probeToken(context.input.callId, context.attemptNumber + 1),
+  }),
+};
+
 const unknownFailure = classifyFailure({ source: 'exception', name: 'Error', message: 'unknown failure' }, [], 0);
 
 export const toolCallMachine = setup({
@@ -163,14 +172,17 @@ export const toolCallMachine = setup({
     emitSucceeded: emit(({ context }) => {
       const answer = context.answer;
       const status = answer?.status ?? 'succeeded';
-      const answered = status === 'succeeded' || status === 'fallback' || status === 'partial';
+      // Only an attempt that itself answered counts as a success (an empty fallback or partial data judged from
+      // a failure leave the failed attempt's outcome as it was recorded).
+      const lastAttempt = context.attempts[context.attempts.length - 1];
+      const answered = lastAttempt !== undefined && lastAttempt.error === undefined;
       return {
         type: 'toolcall.succeeded' as const,
         ...where(context),
         server: answer?.answeredBy?.server ?? context.current.server,
         tool: answer?.answeredBy?.tool ?? context.current.tool,
         status,
-        n: status === 'cached' || status === 'skipped' ? undefined : context.attemptNumber,
+        n: answered ? context.attemptNumber : undefined,
         probeToken: answered ? probeToken(context.input.callId, context.attemptNumber) : undefined,
         result: answer?.result,
         cacheable:
@@ -211,33 +223,13 @@ export const toolCallMachine = setup({
     idle: {
       entry: 'emitRequested',
       always: [
-        {
-          guard: {
-            type: 'breakerRefuses',
-            params: ({ context }) => ({
-              key: `${context.current.server}/${context.current.tool}`,
-              token: probeToken(context.input.callId, context.attemptNumber + 1),
-            }),
-          },
-          target: 'judging',
-          actions: 'noteShortCircuit',
-        },
+        { guard: breakerGate, target: 'judging', actions: 'noteShortCircuit' },
         { target: 'calling', actions: 'startAttempt' },
       ],
     },
     preparing: {
       always: [
-        {
-          guard: {
-            type: 'breakerRefuses',
-            params: ({ context }) => ({
-              key: `${context.current.server}/${context.current.tool}`,
-              token: probeToken(context.input.callId, context.attemptNumber + 1),
-            }),
-          },
-          target: 'judging',
-          actions: 'noteShortCircuit',
-        },
+        { guard: breakerGate, target: 'judging', actions: 'noteShortCircuit' },
         { target: 'calling', actions: 'startAttempt' },
       ],
     },

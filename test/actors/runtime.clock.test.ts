@@ -26,9 +26,10 @@ function setup(
   config: RuntimeConfigInput,
   answer: Parameters<typeof createScriptedConnector>[1],
   tools = [] as Parameters<typeof createScriptedConnector>[2],
+  listTools?: Parameters<typeof createScriptedConnector>[3],
 ) {
   const clock = createTestClock(1_700_000_000_000);
-  const connector = createScriptedConnector(clock, answer, tools);
+  const connector = createScriptedConnector(clock, answer, tools, listTools);
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -228,6 +229,82 @@ describe('runtime on a simulated clock', () => {
     const runtime = createRuntime({ config, clock, connector: createScriptedConnector(clock, () => unavailable) });
     const outcome = await drive(runtime.callTool('srv', 'tool'), clock);
     expect(outcome.attempts[0]?.delayMs).toBe(2000);
+    await runtime.close();
+  });
+
+  it('counts an empty fallback answer as the failure it was, so the breaker still opens', async () => {
+    const { call, runtime } = setup(
+      {
+        tools: {
+          down: { max_retries: 0, fallbacks: [null], breaker: { minimum_calls: 5, failure_threshold: 0.7 } },
+        },
+      },
+      () => unavailable,
+    );
+    for (let i = 0; i < 6; i += 1) expect((await call('down')).status).toBe('fallback');
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/down')?.state).toBe('open');
+    const metrics = runtime.metrics().find((entry) => entry.tool === 'down');
+    expect(metrics).toMatchObject({ totalCalls: 5, totalErrors: 5, errorRate: 1, shortCircuits: 1 });
+    await runtime.close();
+  });
+
+  it('keeps counting and answering when a listener throws', async () => {
+    const { runtime, call } = setup(
+      { tools: { flaky: { max_retries: 0, breaker: { minimum_calls: 2, failure_threshold: 0.5 } } } },
+      () => unavailable,
+    );
+    runtime.on('event', () => {
+      throw new Error('a broken subscriber');
+    });
+    runtime.on('escalation', () => {
+      throw new Error('a broken pager');
+    });
+    expect((await call('flaky')).status).toBe('failed');
+    expect((await call('flaky')).status).toBe('failed');
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/flaky')?.state).toBe('open');
+    await runtime.close();
+  });
+
+  it('shows listeners the events with secrets redacted', async () => {
+    const { call, events, runtime } = setup({}, () => ({ text: 'done' }));
+    await call('deploy', { version: '1.2.3', approval_token: 'hunter2', nested: { password: 'pw' } });
+    expect(JSON.stringify(events)).not.toMatch(/hunter2|"pw"/);
+    const requested = events.find((event) => event.type === 'toolcall.requested');
+    expect(requested).toMatchObject({ args: { version: '1.2.3', approval_token: '[redacted]' } });
+    await runtime.close();
+  });
+
+  it('does not wait for the tool list of a fallback server', async () => {
+    const { runtime, clock } = setup(
+      {
+        servers: { srv: { command: 'unused' }, other: { command: 'unused' } },
+        tools: { tool: { fallbacks: ['other/alt'] } },
+      },
+      () => ({ text: 'ok' }),
+      [],
+      (server) => (server === 'other' ? new Promise<never>(() => undefined) : Promise.resolve([])),
+    );
+    const started = clock.now();
+    expect((await drive(runtime.callTool('srv', 'tool'), clock)).status).toBe('succeeded');
+    expect(clock.now() - started).toBe(0);
+    await runtime.close();
+  });
+
+  it('waits at most 2 s for its own server to list its tools, and only once', async () => {
+    const { runtime, clock, connector } = setup(
+      {},
+      () => ({ text: 'ok' }),
+      [],
+      () => new Promise<never>(() => undefined),
+    );
+    const pending = runtime.callTool('srv', 'tool');
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(connector.calls).toHaveLength(0);
+    clock.advance(2000);
+    expect((await drive(pending, clock)).status).toBe('succeeded');
+    const started = clock.now();
+    expect((await drive(runtime.callTool('srv', 'tool'), clock)).status).toBe('succeeded');
+    expect(clock.now() - started).toBe(0);
     await runtime.close();
   });
 

@@ -390,6 +390,8 @@ describe('tool-call machine: fallback chain, breaker and escalation', () => {
     expect(run.outcome.status).toBe('fallback');
     expect(run.outcome.result).toEqual({ content: [] });
     expect(run.outcome.warnings.join('\n')).toMatch(/empty result/);
+    // The empty answer is not a success of the tool that failed: no attempt number, no breaker token.
+    expect(eventsOf(run.events, 'toolcall.succeeded')[0]).toMatchObject({ status: 'fallback', n: undefined, probeToken: undefined });
   });
 
   it('escalates when every fallback is exhausted', async () => {
@@ -466,9 +468,11 @@ describe('tool-call machine: fallback chain, breaker and escalation', () => {
 describe('tool-call runner: backoff without a live actor', () => {
   it('parks a call in backoff as a snapshot with one scheduler timer, and resumes it at retryAt', async () => {
     const started = startCall({
-      primary: target('primary', { jitter: 'none', base_delay: '10m' }),
+      primary: target('primary', { jitter: 'none', base_delay: '10m', max_delay: '10m', deadline: '1h' }),
       script: { primary: [fail(timeoutFailure), ok('after ten minutes')] },
     });
+    await new Promise((resolve) => setImmediate(resolve));
+    started.clock.runNext(); // the scripted attempt answers (after 0 ms on the clock)
     for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(started.run.state()).toBe('backoff');
     expect(started.clock.pending()).toBe(1);

@@ -9,6 +9,7 @@ export function createScriptedConnector(
   clock: Clock,
   answer: (request: AttemptRequest, callNumber: number) => ScriptedAnswer,
   tools: ToolInfo[] = [],
+  listTools: (server: string) => Promise<ToolInfo[]> = () => Promise.resolve(tools),
 ): McpConnector & { calls: AttemptRequest[] } {
   const calls: AttemptRequest[] = [];
   return {
@@ -36,7 +37,7 @@ export function createScriptedConnector(
           : { ok: false, failure: reply.failure, startedAt: at, finishedAt: at };
       return Promise.resolve(outcome);
     },
-    listTools: () => Promise.resolve(tools),
+    listTools,
     close: () => Promise.resolve(),
   };
 }
