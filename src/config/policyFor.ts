@@ -1,7 +1,7 @@
 // The policy one call runs under: built-in defaults < config defaults < MCP annotations < tool < server/tool < call.
 import { resolvePolicy } from '../policy/toolPolicy.js';
 import type { ParsedToolPolicyConfig, ToolAnnotations, ToolPolicy } from '../policy/toolPolicy.js';
-import { applyPolicyLayer, policyFromAnnotations } from '../policy/toolPolicy.js';
+import { applyPolicyLayer, defaultToolPolicy, policyFromAnnotations } from '../policy/toolPolicy.js';
 import type { RuntimeConfig } from './runtimeConfig.js';
 
 interface ToolMemo {
@@ -35,22 +35,21 @@ function memoised(config: RuntimeConfig, server: string, tool: string, annotatio
   if (!entry) tools.set(key, (entry = { byAnnotations: new WeakMap() }));
   const cached = annotations === undefined ? entry.withoutAnnotations : entry.byAnnotations.get(annotations);
   if (cached) return cached;
-  const policy = resolvePolicy(layersFor(config, server, tool, annotations));
+  const base = config.defaults ? applyPolicyLayer(defaultToolPolicy, config.defaults, 'defaults') : defaultToolPolicy;
+  const policy = resolvePolicy(layersFor(config, server, tool, annotations), base);
   if (annotations === undefined) entry.withoutAnnotations = policy;
   else entry.byAnnotations.set(annotations, policy);
   return policy;
 }
 
-/** The config layers for one tool, lowest first (the built-in defaults are the base `resolvePolicy` starts from). */
+/** The tool's own layers, lowest first, over built-in defaults and `defaults:` (the base `resolvePolicy` starts from). */
 export function layersFor(
   config: RuntimeConfig,
   server: string,
   tool: string,
   annotations?: ToolAnnotations,
 ): ParsedToolPolicyConfig[] {
-  const layers: ParsedToolPolicyConfig[] = [];
-  if (config.defaults) layers.push(config.defaults);
-  layers.push(policyFromAnnotations(annotations));
+  const layers: ParsedToolPolicyConfig[] = [policyFromAnnotations(annotations)];
   for (const name of [tool, `${server}/${tool}`]) {
     const entry = Object.hasOwn(config.tools, name) ? config.tools[name] : undefined;
     if (entry) layers.push(entry);

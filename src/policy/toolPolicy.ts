@@ -202,9 +202,15 @@ function withoutInherited(byKind: ToolPolicy['byKind'], topLevel: Partial<Backof
 }
 
 /** Applies one parsed config layer on top of a resolved policy; later layers win field by field. */
-export function applyPolicyLayer(base: ToolPolicy, layer: ParsedToolPolicyConfig): ToolPolicy {
+export function applyPolicyLayer(
+  base: ToolPolicy,
+  layer: ParsedToolPolicyConfig,
+  scope: 'tool' | 'defaults' = 'tool',
+): ToolPolicy {
   const topLevel = backoffFrom(layer);
-  const next: ToolPolicy = { ...base, ...topLevel, byKind: withoutInherited(base.byKind, topLevel) };
+  // `defaults:` speak for tools in general and leave the per-kind values (the seed's 100 ms for locks) alone.
+  const byKind = scope === 'tool' ? withoutInherited(base.byKind, topLevel) : base.byKind;
+  const next: ToolPolicy = { ...base, ...topLevel, byKind };
   if (layer.retryable !== undefined) next.retryable = layer.retryable;
   if (layer.timeout !== undefined) next.timeoutMs = layer.timeout;
   if (layer.deadline !== undefined) next.deadlineMs = layer.deadline;
@@ -266,7 +272,7 @@ export function applyPolicyLayer(base: ToolPolicy, layer: ParsedToolPolicyConfig
 
 /** Resolves layers in order (built-in defaults first); later layers win. */
 export function resolvePolicy(layers: ParsedToolPolicyConfig[], base: ToolPolicy = defaultToolPolicy): ToolPolicy {
-  return layers.reduce(applyPolicyLayer, base);
+  return layers.reduce((policy, layer) => applyPolicyLayer(policy, layer), base);
 }
 
 /** The backoff settings in force for one failure kind (the tool's per-kind override over its own settings). */

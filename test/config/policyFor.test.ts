@@ -23,6 +23,22 @@ describe('policyFor', () => {
     });
   });
 
+  it("keeps the seed's per-kind delays under a defaults: base_delay, but not under a tool's own", () => {
+    const withDefaults = parseRuntimeConfig({
+      servers: { s: { command: 'node' } },
+      defaults: { base_delay: 3 },
+      tools: { slow_tool: { base_delay: 5 } },
+    });
+    const general = policyFor(withDefaults, 's', 'any_tool');
+    expect(general.baseDelayMs).toBe(3000);
+    expect(general.byKind.lock).toMatchObject({ baseDelayMs: 100, exponentialBase: 1 });
+    expect(general.byKind.unavailable).toMatchObject({ baseDelayMs: 2000 });
+    const own = policyFor(withDefaults, 's', 'slow_tool');
+    expect(own.baseDelayMs).toBe(5000);
+    expect(own.byKind.lock?.baseDelayMs).toBeUndefined();
+    expect(own.byKind.lock?.exponentialBase).toBe(1);
+  });
+
   it('caches and repeats a tool its annotations call read-only', () => {
     const policy = policyFor(config, 'scheduler', 'list_things', { readOnlyHint: true });
     expect(policy.cache.enabled).toBe(true);
