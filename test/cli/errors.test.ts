@@ -67,8 +67,8 @@ describe.concurrent('retrace errors', () => {
   }) => {
     await withServers(workspace);
     const [plain, debug] = await Promise.all([
-      workspace.run(['call', 'ghost', 'echo']),
-      workspace.run(['--debug', 'call', 'ghost', 'echo']),
+      workspace.run(['tools', 'ghost']),
+      workspace.run(['--debug', 'tools', 'ghost']),
     ]);
     expectOneLine(
       plain,
@@ -79,5 +79,23 @@ describe.concurrent('retrace errors', () => {
     expect(debug.code).toBe(69);
     expect(stderrLines(debug)[0]).toBe(stderrLines(plain)[0]);
     expect(debug.stderr).toMatch(stackLine);
+  });
+
+  it('calls a server that cannot start and fails the call in one line, the outcome on stdout (1)', async ({
+    workspace,
+  }) => {
+    await withServers(workspace);
+    const result = await workspace.run(['call', 'ghost', 'echo', '--quiet']);
+
+    expect(result.code, result.stderr).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'failed',
+      error: { kind: 'unavailable', rule: 'default:transport-spawn-failed' },
+    });
+    expect(stderrLines(result)).toEqual([
+      expect.stringMatching(
+        /^retrace: failed: server 'ghost' \(\/nonexistent\/bin\/mcp-ghost\): cannot start the command: .*ENOENT/,
+      ),
+    ]);
   });
 });

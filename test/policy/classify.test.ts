@@ -541,18 +541,52 @@ describe('seed table 3: degraded errors degrade gracefully', () => {
     itClassifies(
       [
         {
-          evidence: 'a tool result saying only partial data came back',
-          raw: tool('Partial data: 3 of 5 rotations answered'),
-          expected: { ...degraded, kind: 'partial' },
-        },
-        {
           evidence: 'a tool result with error.type "partial_result"',
           raw: tool('x', { error: { type: 'partial_result' } }),
           expected: { ...degraded, kind: 'partial' },
         },
+        {
+          evidence: 'a tool result with error.type "partial_data"',
+          raw: tool('Partial data: 3 of 5 rotations answered', { error: { type: 'partial_data' } }),
+          expected: { ...degraded, kind: 'partial', rule: 'default:structured-partial@error.type' },
+        },
+        {
+          evidence: 'a tool result flagged structuredContent.partial === true',
+          raw: tool('3 of 5 rotations answered', { partial: true, items: [1, 2, 3] }),
+          expected: { ...degraded, kind: 'partial', rule: 'default:structured-partial@partial' },
+        },
+        {
+          evidence: 'a tool result with status "partial"',
+          raw: tool('3 of 5 rotations answered', { status: 'partial' }),
+          expected: { ...degraded, kind: 'partial', rule: 'default:structured-partial@status' },
+        },
       ],
       'degraded partial data',
     );
+
+    // A degraded partial is returned as a success with a warning: only the tool's own flag may ask for that.
+    it.each([
+      'Deployment partially applied; rollback required',
+      'Partial data: 3 of 5 rotations answered',
+      'partial failure: 2 of 4 hosts updated',
+    ])('never reads "%s" (text alone) as partial data', (text) => {
+      const failure = classify(tool(text));
+      expect(failure.kind).not.toBe('partial');
+      expect(failure.class).not.toBe('degraded');
+      expect(failure.rule).not.toMatch(/partial/);
+    });
+
+    it('does not take a partial flag that is false, or a status other than "partial"', () => {
+      expect(classify(tool('Deployment partially applied', { partial: false })).kind).not.toBe('partial');
+      expect(classify(tool('Deployment partially applied', { status: 'partially_applied' })).kind).not.toBe('partial');
+    });
+
+    it('lets a named failure type win over a partial flag', () => {
+      expect(classify(tool('x', { partial: true, error: { type: 'timeout' } }))).toMatchObject({
+        kind: 'timeout',
+        rule: 'default:structured-timeout@error.type',
+      });
+    });
   });
 });
 
@@ -626,6 +660,54 @@ describe('fallbacks and edge cases', () => {
       retryable: false,
       maybeExecuted: true,
       rule: 'default:mcp-output-validation',
+    });
+  });
+
+  describe('a result the server rejected after the tool ran', () => {
+    const zodIssues =
+      '[{"expected":"array","code":"invalid_type","path":["content"],"message":"Invalid input: expected array, received undefined"}]';
+    const executedServerBug = {
+      kind: 'unknown',
+      class: 'permanent',
+      retryable: false,
+      maybeExecuted: true,
+    } as const;
+
+    it('classifies the SDK\'s -32602 "Invalid tools/call result" as a permanent server bug, not invalid input', () => {
+      expect(classify(rpc(-32602, `Invalid tools/call result: ${zodIssues}`))).toMatchObject({
+        ...executedServerBug,
+        rule: 'default:mcp-malformed-result',
+      });
+    });
+
+    it('classifies the same words in an isError tool result the same way', () => {
+      expect(classify(tool(`MCP error -32602: Invalid tools/call result: ${zodIssues}`))).toMatchObject({
+        ...executedServerBug,
+        rule: 'default:mcp-malformed-result',
+      });
+    });
+
+    it("classifies the client's output-schema rejection as a permanent server bug, and as executed", () => {
+      expect(
+        classify(rpc(-32602, "Structured content does not match the tool's output schema: data/count must be number")),
+      ).toMatchObject({ ...executedServerBug, rule: 'default:mcp-output-validation' });
+    });
+
+    it('still blames the caller for an invalid tools/call request', () => {
+      expect(classify(rpc(-32602, 'Invalid tools/call request: params.name: Required'))).toMatchObject({
+        kind: 'invalid_input',
+        class: 'permanent',
+        maybeExecuted: false,
+        rule: 'default:rpc-invalid-params',
+      });
+    });
+
+    it('comes before the generic -32602 rule', () => {
+      const names = defaultRules.map((rule) => rule.name);
+      expect(names.indexOf('default:mcp-malformed-result')).toBeLessThan(names.indexOf('default:rpc-invalid-params'));
+      expect(names.indexOf('default:mcp-malformed-result')).toBeGreaterThan(
+        names.indexOf('default:mcp-output-validation'),
+      );
     });
   });
 

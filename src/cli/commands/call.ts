@@ -1,4 +1,6 @@
 // `retrace call SERVER TOOL`: one resilient call; outcome JSON on stdout, one line per attempt on stderr.
+import type { ToolInfo } from '../../actors/mcpTypes.js';
+import type { Runtime } from '../../actors/runtime.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
 import { policyFor } from '../../config/policyFor.js';
 import { ToolPolicyConfig } from '../../policy/toolPolicy.js';
@@ -34,6 +36,23 @@ function parsePolicy(text: string | undefined): ToolPolicyConfig | undefined {
   return value as ToolPolicyConfig;
 }
 
+/**
+ * The server's tools, or undefined when they cannot be listed. An unreachable server is not refused here:
+ * the call itself retries, falls back and classifies, as the library would; only the unknown-tool check
+ * (and typing `--arg` values by the input schema) is skipped.
+ */
+async function listToolsOrNote(runtime: Runtime, server: string, quiet: boolean): Promise<ToolInfo[] | undefined> {
+  try {
+    return await runtime.listTools(server);
+  } catch (error) {
+    if (!quiet) {
+      const reason = error instanceof Error ? firstLine(error.message) : String(error);
+      process.stderr.write(`… could not list the tools of ${server} (${reason}); calling without checking\n`);
+    }
+    return undefined;
+  }
+}
+
 export async function runCall(
   server: string,
   tool: string,
@@ -50,11 +69,11 @@ export async function runCall(
         `unknown server "${server}" (configured: ${known.length ? known.join(', ') : 'none — add it under servers: in retrace.config.yaml'})`,
       );
     }
-    const tools = await runtime.listTools(server);
-    const info = tools.find((candidate) => candidate.name === tool);
+    const tools = await listToolsOrNote(runtime, server, options.quiet === true);
+    const info = tools?.find((candidate) => candidate.name === tool);
     // A tool the server lacks is still callable when the config routes it somewhere: that is what fallbacks are for.
     const routed = policyFor(runtime.config, server, tool, undefined, policy && ToolPolicyConfig.parse(policy));
-    if (!info && routed.fallbacks.length === 0 && routed.syncAlternative === undefined) {
+    if (tools && !info && routed.fallbacks.length === 0 && routed.syncAlternative === undefined) {
       throw new RetraceError(
         ErrorCode.unknownTool,
         `server "${server}" has no tool "${tool}" (it has: ${tools.map((candidate) => candidate.name).join(', ') || 'no tools'})`,
