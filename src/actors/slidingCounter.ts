@@ -10,13 +10,14 @@ export class SlidingCounter {
     buckets = 60,
   ) {
     this.bucketMs = Math.max(1, Math.ceil(windowMs / buckets));
-    this.counts = new Float64Array(buckets);
-    this.starts = new Float64Array(buckets).fill(-Infinity);
+    // (at - window, at] can touch buckets + 1 buckets: one slot more, so the newest never overwrites one still inside.
+    this.counts = new Float64Array(buckets + 1);
+    this.starts = new Float64Array(buckets + 1).fill(-Infinity);
   }
 
   add(at: number, amount = 1): void {
     const start = Math.floor(at / this.bucketMs) * this.bucketMs;
-    const index = Math.floor(at / this.bucketMs) % this.counts.length;
+    const index = (start / this.bucketMs) % this.counts.length;
     if (this.starts[index] !== start) {
       this.starts[index] = start;
       this.counts[index] = 0;
