@@ -3,6 +3,7 @@ import type { BackoffSettings, Jitter } from './toolPolicy.js';
 
 /** The delay before retry number `retryIndex` (0 for the first retry), before jitter. */
 export function exponentialDelayMs(settings: BackoffSettings, retryIndex: number): number {
+  if (settings.baseDelayMs === 0) return 0;
   const raw = settings.baseDelayMs * Math.pow(settings.exponentialBase, retryIndex);
   return Math.min(Number.isFinite(raw) ? raw : settings.maxDelayMs, settings.maxDelayMs);
 }

@@ -110,3 +110,16 @@ describe('worstCaseBackoffMs', () => {
     expect(worstCaseBackoffMs({ ...settings, maxRetries: 0 })).toBe(0);
   });
 });
+
+describe('a zero base delay', () => {
+  it('stays zero even where the exponent overflows', () => {
+    const settings = {
+      maxRetries: 500,
+      baseDelayMs: 0,
+      maxDelayMs: 5000,
+      exponentialBase: 100,
+      jitter: 'none' as const,
+    };
+    expect(exponentialDelayMs(settings, 400)).toBe(0);
+  });
+});
