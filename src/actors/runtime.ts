@@ -159,10 +159,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
 
   function advisory(server: string, tool: string, hit: TriggerHit, at: number): void {
-    const trigger =
-      hit.trigger === 'repeated_failures' ? EscalationTrigger.repeatedFailures : EscalationTrigger.errorRate;
+    const trigger = hit.trigger;
     const message =
-      hit.trigger === 'repeated_failures'
+      hit.trigger === EscalationTrigger.repeatedFailures
         ? `${server}/${tool} failed ${hit.failures} times in ${Math.round(hit.windowMs / 60_000)} minutes`
         : `${server}/${tool} error rate ${(hit.rate * 100).toFixed(0)}% over ${hit.calls} calls`;
     raise(

@@ -1,4 +1,5 @@
 // The seed's ERROR_METRICS per tool, plus the two cross-call escalation triggers (>N failures in a window, error rate).
+import { EscalationTrigger } from '../policy/escalation.js';
 import type { EscalationLevel } from '../policy/escalationLevel.js';
 import type { ClassifiedFailure } from '../policy/failure.js';
 import { SlidingCounter } from './slidingCounter.js';
@@ -32,8 +33,8 @@ export const defaultTriggerSettings: TriggerSettings = {
 };
 
 export type TriggerHit =
-  | { trigger: 'repeated_failures'; failures: number; windowMs: number }
-  | { trigger: 'error_rate'; rate: number; calls: number; windowMs: number };
+  | { trigger: typeof EscalationTrigger.repeatedFailures; failures: number; windowMs: number }
+  | { trigger: typeof EscalationTrigger.errorRate; rate: number; calls: number; windowMs: number };
 
 interface Entry {
   metrics: ToolMetrics;
@@ -100,7 +101,7 @@ export function createToolMetrics(settings: TriggerSettings = defaultTriggerSett
     const failures = found.failures.total(at);
     if (failures > repeatedFailures.count && at - found.lastFired.repeated_failures >= repeatedFailures.windowMs) {
       found.lastFired.repeated_failures = at;
-      hits.push({ trigger: 'repeated_failures', failures, windowMs: repeatedFailures.windowMs });
+      hits.push({ trigger: EscalationTrigger.repeatedFailures, failures, windowMs: repeatedFailures.windowMs });
     }
     const calls = found.calls.total(at);
     const rate = calls === 0 ? 0 : found.errors.total(at) / calls;
@@ -110,7 +111,7 @@ export function createToolMetrics(settings: TriggerSettings = defaultTriggerSett
       at - found.lastFired.error_rate >= errorRate.windowMs
     ) {
       found.lastFired.error_rate = at;
-      hits.push({ trigger: 'error_rate', rate, calls, windowMs: errorRate.windowMs });
+      hits.push({ trigger: EscalationTrigger.errorRate, rate, calls, windowMs: errorRate.windowMs });
     }
     return hits;
   }

@@ -45,7 +45,8 @@ async function flakyStats(runtime: Runtime, server = 'flaky'): Promise<FlakyStat
 
 /** Waits on real I/O (no timer) until the server has received a call of `tool`. */
 async function untilServerHas(runtime: Runtime, tool: string): Promise<void> {
-  while (((await flakyStats(runtime)).calls[tool] ?? 0) < 1);
+  for (let poll = 0; poll < 1000; poll += 1) if (((await flakyStats(runtime)).calls[tool] ?? 0) >= 1) return;
+  throw new Error(`the server never received a call of ${tool}`);
 }
 
 describe('runtime over stdio with the flaky server', () => {
