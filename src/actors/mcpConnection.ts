@@ -2,14 +2,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RawFailure } from '../policy/failure.js';
 import type { ToolInfo } from './mcpTypes.js';
 import { isStdioServer } from './serverConfig.js';
 import type { ServerConfig } from './serverConfig.js';
-import { createCapturingFetch, withHttpExchange } from './mcpHttpExchange.js';
+import { ObservedHttpTransport } from './mcpHttpExchange.js';
 import type { HttpExchange } from './mcpHttpExchange.js';
 import {
   describeError,
@@ -35,11 +37,14 @@ export interface ConnectFailure {
   cause: unknown;
 }
 
+/** What the SDK's `callTool` resolves to (a union that also admits a legacy result shape). */
+export type SdkCallToolResult = Awaited<ReturnType<Client['callTool']>>;
+
 export class McpConnection {
   readonly client: Client;
   /** How a person recognises the server: its command line or its URL. */
   readonly target: string;
-  private readonly transport: ObservedStdioTransport | StreamableHTTPClientTransport;
+  private readonly transport: ObservedStdioTransport | ObservedHttpTransport;
   private readonly stderr = new StderrTail(20);
   private child: ChildProcess | undefined;
   private spawnError: Error | undefined;
@@ -48,6 +53,7 @@ export class McpConnection {
   /** Closed by its owner: calls cut off by it are not blamed on the server. */
   private closedByCaller = false;
   private retired = false;
+  private opened = false;
   private inFlight = 0;
   private closing: Promise<void> | undefined;
   private tools: Promise<ToolInfo[]> | undefined;
@@ -86,9 +92,9 @@ export class McpConnection {
     } else {
       const url = new URL(config.url);
       this.target = `${url.origin}${url.pathname}`;
-      const httpOptions: StreamableHTTPClientTransportOptions = { fetch: createCapturingFetch() };
+      const httpOptions: StreamableHTTPClientTransportOptions = {};
       if (config.headers) httpOptions.requestInit = { headers: config.headers };
-      this.transport = new StreamableHTTPClientTransport(url, httpOptions);
+      this.transport = new ObservedHttpTransport(url, httpOptions);
     }
   }
 
@@ -97,35 +103,67 @@ export class McpConnection {
     return !this.transportClosed && !this.retired;
   }
 
+  /** Opened and still usable: calls can go out at once. */
+  get ready(): boolean {
+    return this.opened && this.usable;
+  }
+
+  /** Over HTTP an attempt passes an HttpExchange to learn response headers and broken streams. */
+  get isHttp(): boolean {
+    return this.transport instanceof ObservedHttpTransport;
+  }
+
   get sessionId(): string | undefined {
-    return this.transport instanceof StreamableHTTPClientTransport ? this.transport.sessionId : undefined;
+    return this.transport instanceof ObservedHttpTransport ? this.transport.sessionId : undefined;
   }
 
   /** Spawns or reaches the server and performs the MCP handshake. */
   async open(): Promise<ConnectFailure | undefined> {
     const exchange: HttpExchange = {};
+    const transport = this.transport;
+    // The handshake's initialize is the only request sent while connecting.
+    if (transport instanceof ObservedHttpTransport) transport.expect(exchange);
     try {
-      await withHttpExchange(exchange, () =>
-        this.client.connect(this.transport, { timeout: this.options.connectTimeoutMs }),
-      );
+      await this.client.connect(transport, { timeout: this.options.connectTimeoutMs });
+      this.opened = true;
       return undefined;
     } catch (error) {
       const failed = this.connectFailure(error, exchange);
       this.retire();
       return failed;
+    } finally {
+      if (transport instanceof ObservedHttpTransport) transport.forget(exchange);
     }
   }
 
-  /** Counts an attempt in flight; a retired connection closes when its last attempt is released. */
-  lease(): () => void {
+  /**
+   * Sends tools/call and counts it in flight until `endCall`. Over HTTP, the request's responses are
+   * reported to `exchange`.
+   */
+  startCall(
+    params: CallToolRequest['params'],
+    options: RequestOptions,
+    exchange?: HttpExchange,
+  ): Promise<SdkCallToolResult> {
     this.inFlight++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inFlight--;
-      if (this.retired && this.inFlight === 0) void this.shutdown();
-    };
+    const transport = this.transport;
+    if (exchange === undefined || !(transport instanceof ObservedHttpTransport)) {
+      return this.client.callTool(params, undefined, options);
+    }
+    transport.expect(exchange);
+    try {
+      return this.client.callTool(params, undefined, options);
+    } finally {
+      // The request went out synchronously, unless the SDK refused it first (an aborted signal).
+      transport.stopExpecting(exchange);
+    }
+  }
+
+  /** Once per `startCall`; a retired connection closes when its last call has ended. */
+  endCall(exchange?: HttpExchange): void {
+    if (exchange !== undefined && this.transport instanceof ObservedHttpTransport) this.transport.forget(exchange);
+    this.inFlight--;
+    if (this.retired && this.inFlight === 0) void this.shutdown();
   }
 
   /** No new attempts go here; the connection closes once idle. */
@@ -145,7 +183,7 @@ export class McpConnection {
   }
 
   /** The evidence for an attempt whose call rejected with `error`. */
-  callFailure(error: unknown, exchange: HttpExchange): RawFailure {
+  callFailure(error: unknown, exchange: HttpExchange | undefined): RawFailure {
     if (error instanceof McpError) {
       if (error.code === ErrorCode.ConnectionClosed && this.transportClosed) return this.lostFailure();
       const failure: RawFailure = { source: 'rpc', code: error.code, message: error.message };
@@ -162,7 +200,7 @@ export class McpConnection {
           message: `server '${this.server}' (${this.target}) no longer knows session ${sessionId} (HTTP 404); the next attempt opens a new session`,
         };
       }
-      const seen = exchange.response?.status === error.code ? exchange.response.headers : {};
+      const seen = exchange?.response?.status === error.code ? exchange.response.headers : {};
       return { source: 'http', status: error.code, headers: seen, message: error.message };
     }
     const errno = errnoOf(error);
@@ -206,7 +244,7 @@ export class McpConnection {
     this.retired = true;
     this.closing ??= (async () => {
       const transport = this.transport;
-      if (transport instanceof StreamableHTTPClientTransport && !this.transportClosed && transport.sessionId) {
+      if (transport instanceof ObservedHttpTransport && !this.transportClosed && transport.sessionId) {
         // Best effort: a server that does not answer the DELETE promptly is left to expire the session itself.
         await Promise.race([
           transport.terminateSession().catch(() => undefined),

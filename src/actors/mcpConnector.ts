@@ -1,5 +1,5 @@
 // The McpConnector over real MCP I/O: one lazily opened, shared connection per server, failures returned as data.
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
@@ -8,9 +8,8 @@ import type { RawFailure } from '../policy/failure.js';
 import type { AttemptOutcome, AttemptRequest, McpConnector, ToolInfo } from './mcpTypes.js';
 import type { ServerConfig } from './serverConfig.js';
 import { McpConnection } from './mcpConnection.js';
-import type { ConnectFailure, ConnectionOptions } from './mcpConnection.js';
+import type { ConnectFailure, ConnectionOptions, SdkCallToolResult } from './mcpConnection.js';
 import type { HttpExchange } from './mcpHttpExchange.js';
-import { withHttpExchange } from './mcpHttpExchange.js';
 import { cancelledFailure, exceptionFailure, toolErrorFailure } from './mcpFailure.js';
 
 export interface McpConnectorOptions {
@@ -28,12 +27,139 @@ export interface McpConnectorOptions {
  */
 const sdkBackstopTimeoutMs = 24 * 60 * 60 * 1_000;
 
-type Settled = { ok: true; result: AttemptOutcomeResult } | { ok: false; failure: RawFailure };
-type AttemptOutcomeResult = Extract<AttemptOutcome, { ok: true }>['result'];
-
 interface Slot {
   connection: McpConnection;
   ready: Promise<ConnectFailure | undefined>;
+}
+
+/**
+ * One attempt in flight. It settles once, from whichever comes first: the answer, an abort, or a broken
+ * HTTP response stream. While its connection opens it listens to the signal itself (`handleEvent`); once
+ * the request is out, the SDK's own listener answers an abort by rejecting the call, read here as a cancellation.
+ */
+class PendingAttempt {
+  private done = false;
+  private listening = false;
+  /** Set while the attempt counts as in flight on its connection. */
+  private leased: McpConnection | undefined;
+  private exchange: HttpExchange | undefined;
+
+  constructor(
+    private readonly request: AttemptRequest,
+    private readonly clock: Clock,
+    private readonly startedAt: number,
+    private readonly resolve: (outcome: AttemptOutcome) => void,
+  ) {}
+
+  /** Waits for a connection: an abort settles the attempt at once. */
+  listen(): void {
+    this.listening = true;
+    this.request.signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The signal's abort while no request is out. */
+  handleEvent(): void {
+    this.cancelled();
+  }
+
+  cancelled(): void {
+    this.fail(cancelledFailure(this.request.signal.reason));
+  }
+
+  send(connection: McpConnection): void {
+    // Aborted while the connection was opening: nothing is sent.
+    if (this.done) return;
+    this.stopListening();
+    const { request } = this;
+    const exchange = connection.isHttp ? this.observe(connection) : undefined;
+    const callOptions: RequestOptions = {
+      signal: request.signal,
+      timeout: sdkBackstopTimeoutMs,
+      resetTimeoutOnProgress: true,
+    };
+    if (request.onProgress) callOptions.onprogress = progressReporter(request.onProgress);
+    this.leased = connection;
+    this.exchange = exchange;
+    connection.startCall({ name: request.tool, arguments: request.args }, callOptions, exchange).then(
+      (result) => this.answered(result),
+      (error: unknown) => this.rejected(connection, error),
+    );
+  }
+
+  fail(failure: RawFailure): void {
+    if (this.settle()) this.resolve({ ok: false, failure, startedAt: this.startedAt, finishedAt: this.clock.now() });
+  }
+
+  private answered(result: SdkCallToolResult): void {
+    this.release();
+    if (this.request.signal.aborted) return this.cancelled();
+    // The SDK validated the result against CallToolResultSchema; this only tells TypeScript which shape it has.
+    if (!isCallToolResult(result)) return this.fail(exceptionFailure(new Error('tools/call returned no content')));
+    if (result.isError === true) return this.fail(toolErrorFailure(result));
+    if (this.settle()) this.resolve({ ok: true, result, startedAt: this.startedAt, finishedAt: this.clock.now() });
+  }
+
+  /** True the first time only. */
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.stopListening();
+    return true;
+  }
+
+  private stopListening(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    this.request.signal.removeEventListener('abort', this);
+  }
+
+  private rejected(connection: McpConnection, error: unknown): void {
+    const exchange = this.exchange;
+    this.release();
+    // Built even when the attempt is over: classifying the error also retires a connection that is gone.
+    const failure = connection.callFailure(error, exchange);
+    // The SDK rejects an aborted call with a -32001 timeout; the abort is what happened.
+    if (this.request.signal.aborted) this.cancelled();
+    else this.fail(failure);
+  }
+
+  private release(): void {
+    const connection = this.leased;
+    if (connection === undefined) return;
+    this.leased = undefined;
+    connection.endCall(this.exchange);
+  }
+
+  /** The HTTP evidence of this attempt; a response stream that ends before the answer settles it early. */
+  private observe(connection: McpConnection): HttpExchange {
+    return {
+      onStreamEnd: ({ error, resumable }) => {
+        if (resumable) return;
+        // Let the SDK deliver an answer that arrived just before the end; only a call still open has lost it.
+        setImmediate(() => {
+          if (this.done) return;
+          // The SDK keeps waiting for this call; the connection must not wait for it to close.
+          this.release();
+          this.fail(connection.brokenStreamFailure(error));
+        });
+      },
+    };
+  }
+}
+
+function isCallToolResult(result: SdkCallToolResult): result is CallToolResult {
+  return Array.isArray(result.content);
+}
+
+function progressReporter(
+  onProgress: NonNullable<AttemptRequest['onProgress']>,
+): NonNullable<RequestOptions['onprogress']> {
+  return ({ progress, total, message }) =>
+    onProgress({
+      progress,
+      ...(total === undefined ? {} : { total }),
+      ...(message === undefined ? {} : { message }),
+    });
 }
 
 export function createMcpConnector(options: McpConnectorOptions): McpConnector {
@@ -83,54 +209,6 @@ export function createMcpConnector(options: McpConnectorOptions): McpConnector {
     return connection;
   }
 
-  /** Makes one call; `settleEarly` ends the attempt before the SDK does (a broken stream it would wait on forever). */
-  async function attempt(request: AttemptRequest, settleEarly: (outcome: () => Settled) => void): Promise<Settled> {
-    const acquired = await acquire(request.server);
-    if (!(acquired instanceof McpConnection)) return { ok: false, failure: acquired.failure };
-    const connection = acquired;
-    const release = connection.lease();
-    const exchange: HttpExchange = {
-      onStreamEnd: ({ error, resumable }) => {
-        if (resumable) return;
-        // Let the SDK deliver an answer that arrived just before the end; only a call still open has lost it.
-        setImmediate(() =>
-          settleEarly(() => {
-            // The SDK keeps waiting for this call; the connection must not wait for it to close.
-            release();
-            return { ok: false, failure: connection.brokenStreamFailure(error) };
-          }),
-        );
-      },
-    };
-    const callOptions: RequestOptions = {
-      signal: request.signal,
-      timeout: sdkBackstopTimeoutMs,
-      resetTimeoutOnProgress: true,
-    };
-    const onProgress = request.onProgress;
-    if (onProgress) {
-      callOptions.onprogress = ({ progress, total, message }) =>
-        onProgress({
-          progress,
-          ...(total === undefined ? {} : { total }),
-          ...(message === undefined ? {} : { message }),
-        });
-    }
-    try {
-      const raw = await withHttpExchange(exchange, () =>
-        connection.client.callTool({ name: request.tool, arguments: request.args }, undefined, callOptions),
-      );
-      const parsed = CallToolResultSchema.safeParse(raw);
-      if (!parsed.success) return { ok: false, failure: exceptionFailure(parsed.error) };
-      if (parsed.data.isError === true) return { ok: false, failure: toolErrorFailure(parsed.data) };
-      return { ok: true, result: parsed.data };
-    } catch (error) {
-      return { ok: false, failure: connection.callFailure(error, exchange) };
-    } finally {
-      release();
-    }
-  }
-
   return {
     callTool(request: AttemptRequest): Promise<AttemptOutcome> {
       try {
@@ -140,26 +218,19 @@ export function createMcpConnector(options: McpConnectorOptions): McpConnector {
       }
       const startedAt = clock.now();
       return new Promise<AttemptOutcome>((resolve) => {
-        let done = false;
-        const onAbort = (): void => settle({ ok: false, failure: cancelledFailure(request.signal.reason) });
-        function settle(outcome: Settled): void {
-          if (done) return;
-          done = true;
-          request.signal.removeEventListener('abort', onAbort);
-          resolve({ ...outcome, startedAt, finishedAt: clock.now() });
-        }
-        if (request.signal.aborted) return onAbort();
+        const attempt = new PendingAttempt(request, clock, startedAt, resolve);
+        if (request.signal.aborted) return attempt.cancelled();
         if (closed) {
           const message = `server '${request.server}': the connector is closed`;
-          return settle({ ok: false, failure: { source: 'transport', reason: 'closed', sent: false, message } });
+          return attempt.fail({ source: 'transport', reason: 'closed', sent: false, message });
         }
-        // The SDK reports an abort as a -32001 timeout; the listener settles first so it reads as a cancellation.
-        request.signal.addEventListener('abort', onAbort, { once: true });
-        const settleEarly = (outcome: () => Settled): void => {
-          if (!done) settle(outcome());
-        };
-        attempt(request, settleEarly).then(settle, (error: unknown) =>
-          settle({ ok: false, failure: exceptionFailure(error) }),
+        // The common case, an open connection, sends at once instead of after a promise hop.
+        const ready = slots.get(request.server)?.connection;
+        if (ready?.ready === true) return attempt.send(ready);
+        attempt.listen();
+        acquire(request.server).then(
+          (acquired) => (acquired instanceof McpConnection ? attempt.send(acquired) : attempt.fail(acquired.failure)),
+          (error: unknown) => attempt.fail(exceptionFailure(error)),
         );
       });
     },
@@ -174,7 +245,7 @@ export function createMcpConnector(options: McpConnectorOptions): McpConnector {
       try {
         return await acquired.listTools();
       } catch (error) {
-        const failure = acquired.callFailure(error, {});
+        const failure = acquired.callFailure(error, undefined);
         const detail = 'message' in failure ? failure.message : failure.text;
         throw new RetraceError(
           ErrorCode.connection,
