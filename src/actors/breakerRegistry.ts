@@ -2,7 +2,13 @@
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
-import { circuitBreakerMachine, failureRatio, tally, type CircuitBreakerEmitted } from '../machines/circuitBreaker.js';
+import {
+  circuitBreakerMachine,
+  failureRatio,
+  tally,
+  type CircuitBreakerEmitted,
+  type CircuitBreakerEvent,
+} from '../machines/circuitBreaker.js';
 import { defaultToolPolicy, type BreakerSettings } from '../policy/toolPolicy.js';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
@@ -52,6 +58,27 @@ export interface BreakerRegistryOptions {
 
 type BreakerActor = Actor<typeof circuitBreakerMachine>;
 
+/**
+ * A breaker actor and the successes it has not been told about yet. A success on a closed breaker only adds
+ * to its window (only a failure trips it), so the registry keeps their `at`s and folds them into the
+ * machine in one event before anything else reaches it or its window is read: every answer stays the same,
+ * and the common case, a success on a closed breaker, costs an array push instead of an XState event.
+ */
+interface Breaker {
+  readonly actor: BreakerActor;
+  /** Present only while the breaker is closed. */
+  pendingSuccesses: number[];
+  /**
+   * A count window ignores `at` and holds `windowSize` outcomes: that many successes fill it, and more
+   * change nothing, so they are dropped. A time window needs every `at`: at the limit they are folded in.
+   */
+  readonly pendingLimit: number;
+  readonly dropsBeyondLimit: boolean;
+}
+
+/** Bounds a time window's buffer: one event per this many successes instead of one each. */
+const maxPendingSuccesses = 64;
+
 // Shared, frozen permits: the closed path allocates nothing.
 const admitted: BreakerPermit = Object.freeze({ allowed: true, probe: false });
 const admittedAsProbe: BreakerPermit = Object.freeze({ allowed: true, probe: true });
@@ -60,7 +87,7 @@ const probesTaken: BreakerPermit = Object.freeze({ allowed: false, state: 'halfO
 export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerRegistry {
   const { clock } = options;
   const settingsFor = options.settingsFor ?? (() => defaultToolPolicy.breaker);
-  const breakers = new Map<string, BreakerActor>();
+  const breakers = new Map<string, Breaker>();
   const listeners = new Set<(event: BreakerEvent) => void>();
   let stopped = false;
 
@@ -77,18 +104,50 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
     if (failure !== undefined) throw failure.error;
   }
 
-  function breakerFor(key: string): BreakerActor {
+  function breakerFor(key: string): Breaker {
     const existing = breakers.get(key);
     if (existing !== undefined) return existing;
-    const actor = createActor(circuitBreakerMachine, { input: { key, ...settingsFor(key) }, clock });
+    const settings = settingsFor(key);
+    const actor = createActor(circuitBreakerMachine, { input: { key, ...settings }, clock });
     actor.on('*', dispatch);
     actor.start();
-    breakers.set(key, actor);
-    return actor;
+    const countWindow = settings.window === 'count';
+    const breaker: Breaker = {
+      actor,
+      pendingSuccesses: [],
+      pendingLimit: countWindow ? Math.max(1, settings.windowSize) : maxPendingSuccesses,
+      dropsBeyondLimit: countWindow,
+    };
+    breakers.set(key, breaker);
+    return breaker;
   }
 
-  function status(key: string, actor: BreakerActor): BreakerStatus {
-    const { value, context } = actor.getSnapshot();
+  /** Tells the machine about the pending successes, as if each had been sent when it was recorded. */
+  function fold(breaker: Breaker): void {
+    const ats = breaker.pendingSuccesses;
+    if (ats.length === 0) return;
+    breaker.pendingSuccesses = [];
+    breaker.actor.send({ type: 'CALLS.SUCCEEDED', ats });
+  }
+
+  /** Every event reaches the machine after the successes recorded before it. */
+  function send(breaker: Breaker, event: CircuitBreakerEvent): void {
+    fold(breaker);
+    breaker.actor.send(event);
+  }
+
+  function recordSuccess(breaker: Breaker, token: string, at: number): void {
+    // Only a closed breaker can hold successes back: in halfOpen a success may be the probe that closes it.
+    if (breaker.actor.getSnapshot().value !== 'closed') return send(breaker, { type: 'CALL.SUCCEEDED', at, token });
+    if (breaker.pendingSuccesses.length === breaker.pendingLimit) {
+      if (breaker.dropsBeyondLimit) return;
+      fold(breaker);
+    }
+    breaker.pendingSuccesses.push(at);
+  }
+
+  function status(key: string, breaker: Breaker): BreakerStatus {
+    const { value, context } = breaker.actor.getSnapshot();
     const entry: BreakerStatus = {
       key,
       state: value,
@@ -103,8 +162,9 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
   return {
     tryAcquire(key, token) {
       if (stopped) throw new RetraceError(ErrorCode.closed, `breaker registry is stopped (asked for ${key})`);
-      const actor = breakerFor(key);
-      const { value, context } = actor.getSnapshot();
+      const breaker = breakerFor(key);
+      // Pending successes change only a closed breaker's window, which a permit does not read.
+      const { value, context } = breaker.actor.getSnapshot();
       if (value === 'closed') return admitted;
       if (value === 'open') {
         const openUntil = context.openUntil ?? clock.now();
@@ -112,24 +172,30 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
       }
       if (context.probes.includes(token)) return admittedAsProbe;
       if (context.probes.length >= context.settings.halfOpenProbes) return probesTaken;
-      actor.send({ type: 'PROBE.STARTED', token });
+      send(breaker, { type: 'PROBE.STARTED', token });
       return admittedAsProbe;
     },
 
     record(key, token, outcome, at) {
       if (stopped) return;
-      const actor = breakerFor(key);
-      if (outcome === 'success') actor.send({ type: 'CALL.SUCCEEDED', at, token });
-      else if (outcome === 'failure') actor.send({ type: 'CALL.FAILED', at, token });
-      else if (actor.getSnapshot().context.probes.includes(token)) actor.send({ type: 'PROBE.ABANDONED', token });
+      const breaker = breakerFor(key);
+      if (outcome === 'success') recordSuccess(breaker, token, at);
+      else if (outcome === 'failure') send(breaker, { type: 'CALL.FAILED', at, token });
+      else if (breaker.actor.getSnapshot().context.probes.includes(token)) {
+        send(breaker, { type: 'PROBE.ABANDONED', token });
+      }
     },
 
     state(key) {
-      return breakers.get(key)?.getSnapshot().value ?? 'closed';
+      // Pending successes never change the state: only a closed breaker has any, and they keep it closed.
+      return breakers.get(key)?.actor.getSnapshot().value ?? 'closed';
     },
 
     list() {
-      return Array.from(breakers, ([key, actor]) => status(key, actor));
+      return Array.from(breakers, ([key, breaker]) => {
+        fold(breaker);
+        return status(key, breaker);
+      });
     },
 
     on(listener) {
@@ -142,15 +208,19 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
     reset(key) {
       const at = clock.now();
       if (key === undefined) {
-        for (const actor of breakers.values()) actor.send({ type: 'RESET', at });
+        for (const breaker of breakers.values()) send(breaker, { type: 'RESET', at });
       } else {
-        breakers.get(key)?.send({ type: 'RESET', at });
+        const breaker = breakers.get(key);
+        if (breaker !== undefined) send(breaker, { type: 'RESET', at });
       }
     },
 
     stop() {
       stopped = true;
-      for (const actor of breakers.values()) actor.stop();
+      for (const breaker of breakers.values()) {
+        fold(breaker);
+        breaker.actor.stop();
+      }
       breakers.clear();
       listeners.clear();
     },

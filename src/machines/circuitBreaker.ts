@@ -54,6 +54,8 @@ export interface CircuitBreakerContext {
 
 export type CircuitBreakerEvent =
   | { type: 'CALL.SUCCEEDED'; at: number; token?: string }
+  /** Successes of calls that were not probes, in the order they ended: the same as one CALL.SUCCEEDED each. */
+  | { type: 'CALLS.SUCCEEDED'; ats: readonly number[] }
   | { type: 'CALL.FAILED'; at: number; token?: string }
   | { type: 'PROBE.STARTED'; token: string }
   | { type: 'PROBE.ABANDONED'; token: string }
@@ -106,6 +108,13 @@ export function addOutcome(window: BreakerWindow, failed: boolean, at: number): 
   const buckets = window.buckets.slice();
   buckets[slot] = { index, calls: base.calls + 1, failures: base.failures + bit };
   return { ...window, buckets, latestBucket };
+}
+
+/** The window with successes at each of `ats`, added in order. */
+export function addSuccesses(window: BreakerWindow, ats: readonly number[]): BreakerWindow {
+  let next = window;
+  for (const at of ats) next = addOutcome(next, false, at);
+  return next;
 }
 
 /** How many outcomes the window holds and how many of them failed. */
@@ -200,6 +209,9 @@ export const circuitBreakerMachine = setup({
       const outcome = outcomeOf(event);
       return outcome === undefined ? {} : { window: addOutcome(context.window, outcome.failed, outcome.at) };
     }),
+    recordSuccesses: assign(({ context, event }) =>
+      event.type === 'CALLS.SUCCEEDED' ? { window: addSuccesses(context.window, event.ats) } : {},
+    ),
     openCircuit: assign(({ context, event }) => {
       // Every event that opens the circuit is an outcome, so it carries `at`.
       const at = eventAt(event, 0);
@@ -266,6 +278,7 @@ export const circuitBreakerMachine = setup({
         ],
         // Only a failure trips it: opening right after a success would refuse a server that just answered.
         'CALL.SUCCEEDED': { actions: 'recordOutcome' },
+        'CALLS.SUCCEEDED': { actions: 'recordSuccesses' },
         RESET: { actions: 'closeCircuit' },
       },
     },

@@ -1,8 +1,9 @@
 // The breaker registry: permits, outcomes, observable state and events, with cool-downs on the simulated clock.
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
-import { createBreakerRegistry, type BreakerEvent } from '../../src/actors/breakerRegistry.js';
+import { createActor, SimulatedClock } from 'xstate';
+import { createBreakerRegistry, type BreakerEvent, type BreakerStatus } from '../../src/actors/breakerRegistry.js';
 import { isRetraceError } from '../../src/common/errors.js';
+import { circuitBreakerMachine, failureRatio, tally } from '../../src/machines/circuitBreaker.js';
 import { defaultToolPolicy, type BreakerSettings } from '../../src/policy/toolPolicy.js';
 
 const start = 1_700_000_000_000;
@@ -180,5 +181,124 @@ describe('the breaker registry', () => {
       thrown = error;
     }
     expect(isRetraceError(thrown) && thrown.code).toBe('E_CLOSED');
+  });
+});
+
+/** The breaker as it was before successes were held back: one machine event per reported outcome. */
+function unbufferedBreaker(clock: SimulatedClock, settings: BreakerSettings) {
+  const actor = createActor(circuitBreakerMachine, { input: { key, ...settings }, clock });
+  const events: BreakerEvent[] = [];
+  actor.on('*', (event) => events.push(event));
+  actor.start();
+  return {
+    events,
+    tryAcquire(token: string): boolean {
+      const { value, context } = actor.getSnapshot();
+      if (value === 'closed') return true;
+      if (value === 'open') return false;
+      if (context.probes.includes(token)) return true;
+      if (context.probes.length >= context.settings.halfOpenProbes) return false;
+      actor.send({ type: 'PROBE.STARTED', token });
+      return true;
+    },
+    record(token: string, failed: boolean, at: number): void {
+      actor.send(failed ? { type: 'CALL.FAILED', at, token } : { type: 'CALL.SUCCEEDED', at, token });
+    },
+    status(): BreakerStatus {
+      const { value, context } = actor.getSnapshot();
+      const entry: BreakerStatus = {
+        key,
+        state: value,
+        failureRatio: failureRatio(context.window),
+        calls: tally(context.window).calls,
+      };
+      if (context.openedAt !== null) entry.openedAt = context.openedAt;
+      if (context.openUntil !== null) entry.openUntil = context.openUntil;
+      return entry;
+    },
+  };
+}
+
+describe('successes held back while a breaker is closed', () => {
+  it('trips on the same failure as before, with the same ratio and calls', () => {
+    const { clock, registry, events } = setUp({ minimumCalls: 4, failureThreshold: 0.5 });
+    registry.record(key, 'a', 'success', clock.now());
+    registry.record(key, 'b', 'success', clock.now());
+    registry.record(key, 'c', 'failure', clock.now());
+    expect(registry.state(key)).toBe('closed'); // 1 of 3, under minimumCalls
+    registry.record(key, 'd', 'failure', clock.now());
+    expect(registry.state(key)).toBe('open'); // 2 of 4
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'breaker.opened', reason: 'failureRatio', failureRatio: 0.5, calls: 4 }),
+    ]);
+  });
+
+  it('lists the successes it holds back', () => {
+    const { clock, registry } = setUp();
+    for (const token of ['a', 'b', 'c']) registry.record(key, token, 'success', clock.now());
+    expect(registry.list()).toEqual([{ key, state: 'closed', failureRatio: 0, calls: 3 }]);
+    registry.record(key, 'd', 'failure', clock.now());
+    expect(registry.list()).toEqual([{ key, state: 'closed', failureRatio: 0.25, calls: 4 }]);
+  });
+
+  it('still drops old successes from a time window', () => {
+    const { clock, registry } = setUp({ window: 'time', windowDurationMs: 1000, minimumCalls: 2 });
+    for (const token of ['a', 'b', 'c']) registry.record(key, token, 'success', clock.now());
+    clock.increment(2000);
+    registry.record(key, 'd', 'failure', clock.now());
+    expect(registry.list()).toEqual([{ key, state: 'closed', failureRatio: 1, calls: 1 }]);
+    registry.record(key, 'e', 'failure', clock.now()); // 2 of 2; with the old successes it would be 2 of 5
+    expect(registry.state(key)).toBe('open');
+  });
+
+  it('counts every success of a time window, however many it holds back', () => {
+    const { clock, registry } = setUp({ window: 'time', windowDurationMs: 60_000 });
+    for (let i = 0; i < 200; i++) registry.record(key, `t${i}`, 'success', clock.now());
+    expect(registry.list()).toEqual([{ key, state: 'closed', failureRatio: 0, calls: 200 }]);
+  });
+
+  it('fills a count window with successes and keeps no more than it holds', () => {
+    const { clock, registry } = setUp({ window: 'count', windowSize: 5, minimumCalls: 5, failureThreshold: 0.5 });
+    for (let i = 0; i < 12; i++) registry.record(key, `t${i}`, 'success', clock.now());
+    expect(registry.list()).toEqual([{ key, state: 'closed', failureRatio: 0, calls: 5 }]);
+    registry.record(key, 'f1', 'failure', clock.now());
+    registry.record(key, 'f2', 'failure', clock.now());
+    expect(registry.state(key)).toBe('closed'); // 2 of 5
+    registry.record(key, 'f3', 'failure', clock.now());
+    expect(registry.state(key)).toBe('open'); // 3 of 5
+  });
+
+  it('forgets the successes it holds back when reset', () => {
+    const { clock, registry } = setUp();
+    registry.record(key, 'a', 'success', clock.now());
+    registry.reset(key);
+    expect(registry.list()).toEqual([{ key, state: 'closed', failureRatio: 0, calls: 0 }]);
+  });
+
+  it.each([
+    { window: 'count', windowSize: 7 },
+    { window: 'time', windowDurationMs: 2000 },
+  ] as const)('answers as one event per success would over a long mixed run ($window window)', (overrides) => {
+    const settings = { minimumCalls: 4, failureThreshold: 0.4, cooldownMs: 700, ...overrides };
+    const { clock, registry, events } = setUp(settings);
+    const reference = unbufferedBreaker(clock, { ...defaultToolPolicy.breaker, ...settings });
+    // A fixed pseudo-random run: mostly successes, bursts of failures, time moving on, probes when half-open.
+    let seed = 42;
+    const next = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
+    for (let step = 0; step < 3000; step++) {
+      clock.increment(Math.floor(next() * 40));
+      const token = `t${step}`;
+      const allowed = registry.tryAcquire(key, token).allowed;
+      expect(allowed).toBe(reference.tryAcquire(token));
+      if (!allowed) continue;
+      const failed = next() < (step % 500 < 100 ? 0.6 : 0.1);
+      registry.record(key, token, failed ? 'failure' : 'success', clock.now());
+      reference.record(token, failed, clock.now());
+      expect(registry.state(key)).toBe(reference.status().state);
+      if (step % 10 === 0) expect(registry.list()).toEqual([reference.status()]);
+    }
+    expect(events).toEqual(reference.events);
+    // The run went round the whole cycle several times.
+    expect(events.filter((event) => event.type === 'breaker.closed').length).toBeGreaterThan(2);
   });
 });

@@ -158,6 +158,31 @@ describe('the circuit breaker machine', () => {
     expect(breaker.state()).toBe('open');
   });
 
+  it('counts a batch of successes exactly as one CALL.SUCCEEDED each, in order', () => {
+    const settings = { window: 'time', windowDurationMs: 1000, minimumCalls: 3 } as const;
+    const batched = startBreaker(settings);
+    const single = startBreaker(settings);
+    const ats = [0, 400, 900, 1500, 2100];
+    batched.send({ type: 'CALLS.SUCCEEDED', ats });
+    for (const at of ats) single.succeed(at);
+    expect(batched.actor.getSnapshot().context).toEqual(single.actor.getSnapshot().context);
+    expect(tally(batched.actor.getSnapshot().context.window)).toEqual({ calls: 2, failures: 0 });
+  });
+
+  it('ignores a batch of successes while open or half-open, as it ignores successes of calls that are not probes', () => {
+    const { actor, clock, fail, send, state } = startBreaker({ minimumCalls: 2, cooldownMs: 1000 });
+    fail();
+    fail();
+    const opened = actor.getSnapshot().context;
+    send({ type: 'CALLS.SUCCEEDED', ats: [clock.now()] });
+    expect(actor.getSnapshot().context).toEqual(opened);
+    clock.increment(1000);
+    expect(state()).toBe('halfOpen');
+    send({ type: 'CALLS.SUCCEEDED', ats: [clock.now()] });
+    expect(state()).toBe('halfOpen');
+    expect(actor.getSnapshot().context.probeSuccesses).toBe(0);
+  });
+
   it('ignores outcomes while open', () => {
     const breaker = startBreaker({ minimumCalls: 1, cooldownMs: 1000 });
     breaker.fail();
