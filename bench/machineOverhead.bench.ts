@@ -7,6 +7,7 @@ import {
   benchTarget,
   echoResult,
   minimalWith,
+  runThroughRunner,
   runToDone,
   succeeded,
   toolCallInput,
@@ -22,27 +23,36 @@ const plans: Record<'short' | 'long', SequentialPlan> = {
   long: { warmupCalls: 10_000, rounds: 10, callsPerRound: 10_000 },
 };
 
-/** The same attempt, run inside the minimal actor and inside the tool-call actor. */
-function actorVariants(label: string, attempt: AttemptFn): [Variant, Variant] {
+/**
+ * The same attempt, run inside the minimal actor (bare promise), inside the tool-call actor (attempt actor,
+ * created, started and awaited directly) and through `runToolCall` (the runtime's way of running it).
+ */
+function actorVariants(label: string, attempt: AttemptFn): [Variant, Variant, Variant] {
   const minimal = minimalWith(attempt);
   const toolCall = toolCallWith(attempt);
   const target = benchTarget();
   return [
     { name: `minimal actor${label}`, call: () => runToDone(minimal) },
     { name: `tool-call actor${label}`, call: () => runToDone(toolCall, toolCallInput(target)) },
+    {
+      name: `tool-call actor via runToolCall${label}`,
+      call: () => runThroughRunner(toolCall, toolCallInput(target)).done,
+    },
   ];
 }
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const plan = plans[options.long ? 'long' : 'short'];
-  const instant = succeeded(echoResult);
   const echo = await startInMemoryEcho();
   const inMemoryAttempt: AttemptFn = async (signal) => succeeded(await echo.echo('hello', signal));
-  const [minimal, toolCall] = actorVariants('', () => Promise.resolve(instant));
-  const [minimalInMemory, toolCallInMemory] = actorVariants(' + in-memory MCP', inMemoryAttempt);
+  const [minimal, toolCall, runner] = actorVariants('', () => Promise.resolve(succeeded(echoResult)));
+  const [minimalInMemory, toolCallInMemory, runnerInMemory] = actorVariants(' + in-memory MCP', inMemoryAttempt);
   const bare: Variant = { name: 'bare in-memory SDK call', call: () => echo.echo('hello') };
   try {
-    const samples = await timeSequential([minimal, toolCall, bare, minimalInMemory, toolCallInMemory], plan);
+    const samples = await timeSequential(
+      [minimal, toolCall, runner, bare, minimalInMemory, toolCallInMemory, runnerInMemory],
+      plan,
+    );
     const summaries: Record<string, TimingSummary> = {};
     for (const [name, values] of samples) summaries[name] = summarize(values);
     const of = (variant: Variant): TimingSummary => summaries[variant.name] ?? summarize([]);
@@ -62,10 +72,12 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         figure(`${minimal.name} p50`, of(minimal).p50Us, 'µs'),
         figure(`${minimal.name} p99`, of(minimal).p99Us, 'µs'),
         ...versus(toolCall, minimal, true),
+        ...versus(runner, minimal, true),
         figure(`${bare.name} p50`, of(bare).p50Us, 'µs'),
         figure(`${bare.name} p99`, of(bare).p99Us, 'µs'),
         ...versus(minimalInMemory, bare, false),
         ...versus(toolCallInMemory, minimalInMemory, true),
+        ...versus(runnerInMemory, minimalInMemory, true),
       ],
       details: { plan, summaries },
     };

@@ -1,8 +1,11 @@
-// The two actors the machine benchmarks compare: retrace's tool-call actor and the smallest XState actor that invokes the same promise.
+// The two actors the machine benchmarks compare: retrace's tool-call actor (with the runtime's attempt actor) and the smallest XState actor that invokes the same promise.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createActor, fromPromise, setup, toPromise } from 'xstate';
 import type { AnyStateMachine } from 'xstate';
-import { toolCallMachine } from '../../src/machines/toolCall.js';
+import { createAttemptLogic } from '../../src/actors/attemptActor.js';
+import { runToolCall, type RunOptions, type ToolCallRun } from '../../src/actors/toolCallRunner.js';
+import { systemClock } from '../../src/common/clock.js';
+import { toolCallMachine, type ToolCallMachine } from '../../src/machines/toolCall.js';
 import type {
   AttemptActorOutput,
   CachedEntry,
@@ -13,29 +16,37 @@ import type {
 import type { RawFailure } from '../../src/policy/failure.js';
 import { resolvePolicy, ToolPolicyConfig } from '../../src/policy/toolPolicy.js';
 
-/** One attempt as the machine sees it; the signal is aborted when the actor leaves `calling`. */
+/** One attempt as the call sees it; the signal is aborted at the attempt's timeout or when the actor leaves `calling`. */
 export type AttemptFn = (signal: AbortSignal) => Promise<AttemptActorOutput>;
 
 export const echoResult: CallToolResult = { content: [{ type: 'text', text: 'Echo: hello' }] };
 export const unavailable: RawFailure = { source: 'http', status: 503, headers: {}, message: 'HTTP 503' };
 
+// Stamped on the system clock as the connector stamps them: the machine takes its `now` (and so a retry's
+// `retryAt`) from `finishedAt`, and a zero stamp would put every retry in the past.
 export function succeeded(result: CallToolResult): AttemptActorOutput {
-  return { ok: true, result, startedAt: 0, finishedAt: 0 };
+  const now = systemClock.now();
+  return { ok: true, result, startedAt: now, finishedAt: now };
 }
 
 export function failed(failure: RawFailure): AttemptActorOutput {
-  return { ok: false, failure, startedAt: 0, finishedAt: 0 };
+  const now = systemClock.now();
+  return { ok: false, failure, startedAt: now, finishedAt: now };
 }
 
 export function benchTarget(config: ToolPolicyConfig = {}): ToolTarget {
   return { server: 'bench', tool: 'echo', policy: resolvePolicy([ToolPolicyConfig.parse(config)]) };
 }
 
-/** The tool-call machine with `attempt` as its only I/O, no cache and a breaker that always admits. */
-export function toolCallWith(attempt: AttemptFn) {
+/**
+ * The tool-call machine with `attempt` as its only I/O, invoked as the runtime does: through the attempt actor
+ * (`createAttemptLogic` on the system clock: timeout timer and AbortController per attempt). No cache, and a
+ * breaker that always admits.
+ */
+export function toolCallWith(attempt: AttemptFn): ToolCallMachine {
   return toolCallMachine.provide({
     actors: {
-      attempt: fromPromise(({ signal }) => attempt(signal)),
+      attempt: createAttemptLogic((request) => attempt(request.signal), systemClock),
       readCache: fromPromise<CachedEntry | undefined, CacheLookupInput>(() => Promise.resolve(undefined)),
     },
     guards: { breakerRefuses: () => false },
@@ -79,4 +90,18 @@ export function minimalWaitingWith(attempt: AttemptFn, delayMs: number) {
 /** Creates, starts and awaits one actor to its final state: the per-call unit of the machine benchmark. */
 export function runToDone(machine: AnyStateMachine, input?: unknown): Promise<unknown> {
   return toPromise(createActor(machine, input === undefined ? {} : { input }).start());
+}
+
+const ignoreEmitted = (): void => undefined;
+
+/**
+ * Runs one tool call as the runtime does, through `runToolCall` (parks it as a snapshot while in backoff), on
+ * `clock` (the system clock unless given) with an `onEmitted` that does nothing.
+ */
+export function runThroughRunner(
+  machine: ToolCallMachine,
+  input: ToolCallInput,
+  clock: RunOptions['clock'] = systemClock,
+): ToolCallRun {
+  return runToolCall(machine, input, { clock, onEmitted: ignoreEmitted });
 }
