@@ -12,7 +12,7 @@ import {
 import { toolCallMachine } from '../machines/toolCall.js';
 import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome, ToolTarget } from '../machines/toolCallTypes.js';
 import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
-import type { ParsedToolPolicyConfig, ToolAnnotations } from '../policy/toolPolicy.js';
+import type { ParsedToolPolicyConfig } from '../policy/toolPolicy.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
 import {
   createBreakerRegistry,
@@ -26,6 +26,7 @@ import type { McpConnector, ToolInfo } from './mcpTypes.js';
 import { createResultCache, type ResultCache } from './resultCache.js';
 import { createToolMetrics, type ToolMetrics, type ToolMetricsRegistry, type TriggerHit } from './toolMetrics.js';
 import { createRedactor } from '../common/redact.js';
+import { ANNOTATION_WAIT_MS, createAnnotationLookup } from './annotationLookup.js';
 import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
@@ -65,18 +66,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-type ToolAnnotationMap = Map<string, ToolAnnotations | undefined>;
-type AnnotationLookup =
-  | { tools: ToolAnnotationMap }
-  /** `slow`: a call already waited its full bound for this lookup; later calls do not wait for it. */
-  | { pending: Promise<ToolAnnotationMap>; slow: boolean }
-  | { failedAt: number };
-
-/** The longest a call waits for its server's tool list (annotations) before running on the configured policy. */
-const ANNOTATION_WAIT_MS = 2000;
-/** How long a failed tool-list lookup is not repeated. */
-const ANNOTATION_RETRY_MS = 30_000;
-
 function splitRef(ref: string, defaultServer: string): { server: string; tool: string } {
   const slash = ref.indexOf('/');
   return slash < 0 ? { server: defaultServer, tool: ref } : { server: ref.slice(0, slash), tool: ref.slice(slash + 1) };
@@ -102,7 +91,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       windowMs: config.escalation.error_rate.window,
     },
   });
-  const annotationLookups = new Map<string, AnnotationLookup>();
+  const annotations = createAnnotationLookup(connector, clock, logger);
   const escalationListeners = new Set<(escalation: Escalation) => void>();
   const eventListeners = new Set<(event: RuntimeEvent) => void>();
   const active = new Set<ToolCallRun>();
@@ -115,7 +104,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     clock,
     settingsFor: (key) => {
       const { server, tool } = splitRef(key, '');
-      return policyFor(config, server, tool, annotationsKnown(server)?.get(tool)).breaker;
+      return policyFor(config, server, tool, annotations.known(server)?.get(tool)).breaker;
     },
   });
   breakers.on((event) => publish(event as RuntimeEvent));
@@ -165,7 +154,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         ? `${server}/${tool} failed ${hit.failures} times in ${Math.round(hit.windowMs / 60_000)} minutes`
         : `${server}/${tool} error rate ${(hit.rate * 100).toFixed(0)}% over ${hit.calls} calls`;
     raise(
-      buildEscalation(policyFor(config, server, tool, annotationsKnown(server)?.get(tool)), trigger, {
+      buildEscalation(policyFor(config, server, tool, annotations.known(server)?.get(tool)), trigger, {
         server,
         tool,
         at,
@@ -228,64 +217,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
   });
 
-  /**
-   * Tool annotations feed the policy, but must never hold a call up: the lookup is shared per server, waited
-   * for at most `waitMs` (on the clock, and not past the caller's abort), and a failure is not retried for
-   * `ANNOTATION_RETRY_MS`. Without them the call runs on its configured policy.
-   */
-  function annotationsOf(server: string, waitMs: number, signal?: AbortSignal): Promise<ToolAnnotationMap | undefined> {
-    const state = annotationLookups.get(server);
-    if (state && 'tools' in state) return Promise.resolve(state.tools);
-    if (waitMs <= 0 || signal?.aborted || (state && 'slow' in state && state.slow)) {
-      if (!state) void startLookup(server);
-      return Promise.resolve(undefined);
-    }
-    const pending = state && 'pending' in state ? state.pending : startLookup(server);
-    if (!pending) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const finish = (value: ToolAnnotationMap | undefined) => {
-        clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(value);
-      };
-      const onAbort = () => finish(undefined);
-      const timer = clock.setTimeout(() => {
-        const current = annotationLookups.get(server);
-        if (current && 'pending' in current) current.slow = true;
-        finish(undefined);
-      }, waitMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      pending.then(finish, () => finish(undefined));
-    });
-  }
-
-  function startLookup(server: string): Promise<ToolAnnotationMap> | undefined {
-    const state = annotationLookups.get(server);
-    if (state && 'pending' in state) return state.pending;
-    if (state && 'failedAt' in state && clock.now() - state.failedAt < ANNOTATION_RETRY_MS) return undefined;
-    const pending = connector.listTools(server).then(
-      (tools) => {
-        const byName: ToolAnnotationMap = new Map(tools.map((tool) => [tool.name, tool.annotations]));
-        annotationLookups.set(server, { tools: byName });
-        return byName;
-      },
-      (error: unknown) => {
-        // An unreachable server is the call's business (retried and classified), not a reason to refuse it.
-        logger.debug({ err: error, server }, 'could not list tools; calling on the configured policy');
-        annotationLookups.set(server, { failedAt: clock.now() });
-        throw error;
-      },
-    );
-    pending.catch(() => undefined);
-    annotationLookups.set(server, { pending, slow: false });
-    return pending;
-  }
-
-  function annotationsKnown(server: string): ToolAnnotationMap | undefined {
-    const state = annotationLookups.get(server);
-    return state && 'tools' in state ? state.tools : undefined;
-  }
-
   function checkServer(server: string): void {
     if (!(server in config.servers) && !options.connector) {
       throw new RetraceError(
@@ -298,8 +229,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   /** A target on what is known now: fallbacks are resolved when the call starts, without waiting for lookups. */
   function targetNow(ref: { server: string; tool: string }): ToolTarget {
     checkServer(ref.server);
-    const known = annotationsKnown(ref.server);
-    if (!known) void startLookup(ref.server);
+    const known = annotations.known(ref.server);
+    if (!known) void annotations.start(ref.server);
     return { ...ref, policy: policyFor(config, ref.server, ref.tool, known?.get(ref.tool)) };
   }
 
@@ -310,11 +241,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   ): Promise<ToolTarget> {
     checkServer(ref.server);
     const configured = policyFor(config, ref.server, ref.tool, undefined, overrides);
-    const byName = await annotationsOf(ref.server, Math.min(configured.timeoutMs, ANNOTATION_WAIT_MS), signal);
-    const annotations = byName?.get(ref.tool);
+    const byName = await annotations.wait(ref.server, Math.min(configured.timeoutMs, ANNOTATION_WAIT_MS), signal);
+    const toolAnnotations = byName?.get(ref.tool);
     return {
       ...ref,
-      policy: annotations ? policyFor(config, ref.server, ref.tool, annotations, overrides) : configured,
+      policy: toolAnnotations ? policyFor(config, ref.server, ref.tool, toolAnnotations, overrides) : configured,
     };
   }
 
