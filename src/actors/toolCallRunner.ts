@@ -1,9 +1,9 @@
-// Runs one tool-call actor to its end. A call waiting in backoff is parked as a persisted snapshot, and the
+// Runs one tool-call actor to its end. A call waiting in backoff is parked as its context alone, and the
 // clock's scheduler restores it and sends RETRY.DUE at its `retryAt` — so a waiting call holds no live actor.
-import { createActor, type Actor, type Snapshot } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../common/clock.js';
 import type { ToolCallMachine } from '../machines/toolCall.js';
-import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome } from '../machines/toolCallTypes.js';
+import type { ToolCallContext, ToolCallEmitted, ToolCallInput, ToolCallOutcome } from '../machines/toolCallTypes.js';
 
 export interface ToolCallRun {
   readonly callId: string;
@@ -21,7 +21,8 @@ export interface RunOptions {
 export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, options: RunOptions): ToolCallRun {
   const { clock, onEmitted } = options;
   let actor: Actor<ToolCallMachine> | undefined;
-  let parked: { snapshot: Snapshot<unknown>; timer: unknown } | undefined;
+  /** While parked, only the context is kept (the state is `backoff` by definition): a waiting call stays small. */
+  let parked: { context: ToolCallContext; timer: unknown } | undefined;
   let finished = false;
   let resolveDone!: (outcome: ToolCallOutcome) => void;
   let rejectDone!: (error: unknown) => void;
@@ -57,17 +58,18 @@ export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, opti
     const snapshot = waiting.getSnapshot();
     if (snapshot.value !== 'backoff') return;
     const retryAt = snapshot.context.retry.retryAt ?? clock.now();
-    const persisted = waiting.getPersistedSnapshot();
+    const context = snapshot.context;
     waiting.stop();
     actor = undefined;
-    parked = { snapshot: persisted, timer: clock.setTimeout(wake, Math.max(0, retryAt - clock.now())) };
+    parked = { context, timer: clock.setTimeout(wake, Math.max(0, retryAt - clock.now())) };
   }
 
   function restore(from: NonNullable<typeof parked>): Actor<ToolCallMachine> {
     clock.clearTimeout(from.timer);
     parked = undefined;
+    const snapshot = machine.resolveState({ value: 'backoff', context: from.context });
     // The input is required by the type; the context comes from the snapshot.
-    return launch(createActor(machine, { snapshot: from.snapshot, input, clock }));
+    return launch(createActor(machine, { snapshot, input, clock }));
   }
 
   function wake(): void {
