@@ -27,9 +27,10 @@ const plan = {
 
 const config = parseRuntimeConfig({
   servers: { flaky: { command: process.execPath, args: [...flakyServer.args, '--plan', JSON.stringify(plan)] } },
-  defaults: { base_delay: '300ms', max_delay: '2s', jitter: 'equal', timeout: '1500ms', deadline: '30s' },
+  defaults: { max_delay: '2s', jitter: 'equal', timeout: '1500ms', deadline: '30s' },
   tools: {
-    echo: { max_retries: 5, cache: { ttl: '5m' }, breaker: { minimum_calls: 6 } },
+    // A tool's own base_delay applies to every kind of failure (the seed's 2 s for unavailable servers too).
+    echo: { max_retries: 5, base_delay: '300ms', cache: { ttl: '5m' }, breaker: { minimum_calls: 6 } },
     get_schedule: { fallbacks: ['echo'] },
   },
 });
