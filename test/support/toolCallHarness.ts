@@ -77,7 +77,8 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 5; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-export function startCall(options: HarnessOptions) {
+/** The machine (scripted attempts on a test clock) and its input, not started. */
+export function buildCall(options: HarnessOptions) {
   const clock = options.clock ?? createTestClock(options.startAt ?? 1_000_000);
   const scripts = new Map(Object.entries(options.script).map(([tool, steps]) => [tool, [...steps]]));
   const aborted: string[] = [];
@@ -121,6 +122,11 @@ export function startCall(options: HarnessOptions) {
     seed: options.seed ?? 0.5,
   };
   if (options.syncAlternative) input.syncAlternative = options.syncAlternative;
+  return { machine, input, clock, aborted, calls };
+}
+
+export function startCall(options: HarnessOptions) {
+  const { machine, input, clock, aborted, calls } = buildCall(options);
   const events: ToolCallEmitted[] = [];
   const run = runToolCall(machine, input, { clock, onEmitted: (event) => events.push(event) });
   return { run, clock, events, aborted, calls };
