@@ -214,6 +214,40 @@ describe('tool-call machine: retry and backoff on a simulated clock', () => {
   });
 });
 
+describe('tool-call machine: policy filters and tool rules', () => {
+  it('retries only the classes or kinds the policy calls retryable', async () => {
+    const primary = target('primary', { retryable: ['timeout'], jitter: 'none', base_delay: 1 });
+    const unavailableRun = await runCall({ primary, script: { primary: [fail(http(503))] } });
+    expect(unavailableRun.outcome.status).toBe('failed');
+    expect(unavailableRun.outcome.attempts).toHaveLength(1);
+    expect(eventsOf(unavailableRun.events, 'toolcall.attempt.failed')[0]?.reason).toBe('not_retryable_by_policy');
+    const timeoutRun = await runCall({ primary, script: { primary: [fail(timeoutFailure), ok()] } });
+    expect(timeoutRun.outcome.status).toBe('succeeded');
+    expect(timeoutRun.outcome.attempts).toHaveLength(2);
+  });
+
+  it("classifies by the tool's own rules before the defaults, with their retry-after field", async () => {
+    const primary = target('primary', {
+      jitter: 'none',
+      classify: [
+        {
+          name: 'busy',
+          when: { field: { path: 'error.code', equals: 'E_BUSY' } },
+          kind: 'lock',
+          retry_after_field: 'error.wait',
+        },
+      ],
+    });
+    const run = await runCall({
+      primary,
+      script: { primary: [fail(toolText('Invalid request', { error: { code: 'E_BUSY', wait: 3 } })), ok()] },
+    });
+    expect(run.outcome.status).toBe('succeeded');
+    expect(run.outcome.attempts[0]?.error).toMatchObject({ kind: 'lock', rule: 'tool:busy', retryAfterMs: 3000 });
+    expect(delaysOf(run.events)).toEqual([3000]);
+  });
+});
+
 describe('tool-call machine: every row of the seed tables drives its path', () => {
   it.each([
     ['connection timeout', rpc(-32001, 'Request timed out'), 'timeout', [1000, 2000, 4000]],
