@@ -308,6 +308,39 @@ describe('runtime on a simulated clock', () => {
     await runtime.close();
   });
 
+  it('runs the configured synchronous alternative, under its 30 s default deadline, when the worker is offline', async () => {
+    const { call, connector, runtime } = setup(
+      { tools: { start_task: { sync_alternative: { tool: 'run_task_sync' } } } },
+      (request) =>
+        request.tool === 'start_task'
+          ? { failure: { source: 'tool', text: 'Celery worker offline', result: {} } }
+          : { text: 'done synchronously' },
+    );
+    const outcome = await call('start_task');
+    expect(outcome.status).toBe('fallback');
+    expect(outcome.tool).toEqual({ server: 'srv', tool: 'run_task_sync' });
+    expect(connector.calls.map((request) => request.tool)).toEqual(['start_task', 'run_task_sync']);
+    await runtime.close();
+  });
+
+  it('gives up on a synchronous alternative that overruns its 30 s deadline', async () => {
+    const { call, runtime } = setup(
+      { tools: { start_task: { sync_alternative: { tool: 'run_task_sync' } } } },
+      (request) =>
+        request.tool === 'start_task'
+          ? { failure: { source: 'tool', text: 'Celery worker offline', result: {} } }
+          : { hang: true },
+    );
+    const outcome = await call('start_task');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.attempts[1]).toMatchObject({
+      tool: 'run_task_sync',
+      durationMs: 30_000,
+      error: { kind: 'timeout' },
+    });
+    await runtime.close();
+  });
+
   it('applies per-call policy overrides over the config', async () => {
     const { runtime, clock } = setup({ tools: { tool: { max_retries: 5 } } }, () => unavailable);
     const outcome = await drive(runtime.callTool('srv', 'tool', {}, { policy: { max_retries: 0 } }), clock);
