@@ -1,5 +1,5 @@
 // The tool-call actor: one MCP call with retry, backoff, circuit breaking, cache, fallback chain and escalation.
-import { assign, emit, fromPromise, setup } from 'xstate';
+import { assign, emit, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
 import { classifyFailure } from '../policy/classify.js';
 import { detectPartial } from '../policy/detectPartial.js';
 import { EscalationTrigger, immediateTrigger } from '../policy/escalation.js';
@@ -51,12 +51,12 @@ export const toolCallMachine = setup({
   },
   actors: {
     /**
-     * One MCP attempt; provided by the runtime (src/actors/attemptActor.ts). It answers a `timeout` failure
-     * when `timeoutMs` passes on the clock; leaving `calling` aborts its signal (MCP cancellation).
+     * One MCP attempt; provided by the runtime (src/actors/attemptActor.ts). It sends back `ATTEMPT.DONE` with
+     * the outcome — a `timeout` failure when `timeoutMs` passes on the clock — and stopping it cancels the call.
      */
-    attempt: fromPromise<AttemptActorOutput, AttemptActorInput>(() =>
-      Promise.reject(new Error('toolCallMachine: the attempt actor was not provided')),
-    ),
+    attempt: fromCallback<EventObject, AttemptActorInput>(() => {
+      throw new Error('toolCallMachine: the attempt actor was not provided');
+    }),
     /** Looks up a cached result of a read-only tool; provided by the runtime. */
     readCache: fromPromise<CachedEntry | undefined, CacheLookupInput>(() => Promise.resolve(undefined)),
   },
@@ -245,7 +245,13 @@ export const toolCallMachine = setup({
           args: context.input.args,
           timeoutMs: attemptTimeoutMs(context),
         }),
-        onDone: [
+        onError: {
+          target: 'judging',
+          actions: { type: 'recordException', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+      on: {
+        'ATTEMPT.DONE': [
           {
             guard: { type: 'resultIsPartial', params: ({ event }) => event.output },
             target: 'partial',
@@ -258,10 +264,6 @@ export const toolCallMachine = setup({
           },
           { target: 'judging', actions: { type: 'recordFailure', params: ({ event }) => event.output } },
         ],
-        onError: {
-          target: 'judging',
-          actions: { type: 'recordException', params: ({ event }) => ({ error: event.error }) },
-        },
       },
     },
     judging: {

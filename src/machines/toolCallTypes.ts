@@ -141,6 +141,8 @@ export interface CacheLookupInput {
 
 export type ToolCallEvent =
   | { type: 'CANCEL'; reason?: string }
+  /** Sent back by the attempt actor: the attempt's outcome (a timeout is an outcome too). */
+  | { type: 'ATTEMPT.DONE'; output: AttemptActorOutput }
   /** Sent by the runner's scheduler when the backoff's `retryAt` has come. */
   | { type: 'RETRY.DUE' };
 

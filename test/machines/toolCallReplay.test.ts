@@ -1,6 +1,7 @@
 // STYLE rule 14: the events a live tool-call actor received, folded through XState's pure transition(), give the same state.
 import { describe, expect, it } from 'vitest';
 import { createActor, initialTransition, transition, type AnyEventObject } from 'xstate';
+import type { ToolCallEvent } from '../../src/machines/toolCallTypes.js';
 import { buildCall, fail, http, ok, rpc, target } from '../support/toolCallHarness.js';
 
 async function flush(): Promise<void> {
@@ -39,7 +40,7 @@ describe('tool-call machine replay', () => {
 
     let [replayed] = initialTransition(machine, { ...input, callId: 'replayed' });
     for (const event of received.filter((event) => event.type !== 'xstate.init')) {
-      [replayed] = transition(machine, replayed, event);
+      [replayed] = transition(machine, replayed, event as ToolCallEvent);
     }
     expect(replayed.value).toEqual(live.value);
     expect(replayed.context).toEqual(live.context);
