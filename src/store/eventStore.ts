@@ -1,0 +1,50 @@
+// One interface for every event store: the embedded file log (default) and NATS JetStream.
+import type { EventEnvelope } from '../events/envelope.js';
+
+export type Durability = 'always' | 'batch' | 'none';
+
+/** Where an event sits in a store's total order (file log: segment + offset; JetStream: stream sequence). */
+export type StorePosition = string;
+
+export interface StoredEvent {
+  position: StorePosition;
+  event: EventEnvelope;
+}
+
+export interface RunSummary {
+  runId: string;
+  /** `running` until a terminal event (`toolcall.succeeded | failed | escalated`, later `workflow.*`) is stored. */
+  status: 'running' | 'succeeded' | 'failed' | 'escalated' | 'cancelled';
+  events: number;
+  lastSeq: number;
+  firstTs: number;
+  lastTs: number;
+  lastType: string;
+}
+
+export interface EventStore {
+  /** Appends in order; resolves once the events are durable as the durability setting says. */
+  append(events: readonly EventEnvelope[]): Promise<void>;
+  /** One run's events, in seq order, from `fromSeq` (inclusive). Reads only that run. */
+  read(runId: string, fromSeq?: number): Promise<EventEnvelope[]>;
+  /** Every event in store order, after `fromPosition` (exclusive) when given. */
+  readAll(fromPosition?: StorePosition): AsyncIterable<StoredEvent>;
+  runs(): Promise<RunSummary[]>;
+  /** Live events as they are appended (optionally one run's), until the signal aborts. */
+  tail(options?: { runId?: string; signal?: AbortSignal }): AsyncIterable<EventEnvelope>;
+  close(): Promise<void>;
+}
+
+/** The status a run has after an event of this type (undefined: the event does not end a run). */
+export function terminalStatus(type: string): RunSummary['status'] | undefined {
+  switch (type) {
+    case 'toolcall.succeeded':
+      return 'succeeded';
+    case 'toolcall.failed':
+      return 'failed';
+    case 'toolcall.escalated':
+      return 'escalated';
+    default:
+      return undefined;
+  }
+}
