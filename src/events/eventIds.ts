@@ -1,0 +1,25 @@
+// Event ids: ULIDs, so ids sort by the time they were made; clock and randomness are injected, so tests are exact.
+import { decodeTime, monotonicFactory } from 'ulidx';
+import type { Clock, RandomSource } from '../common/clock.js';
+
+export type EventIdFactory = () => string;
+
+export interface EventIdOptions {
+  clock: Pick<Clock, 'now'>;
+  /** Uniform in [0, 1); feeds the 80 random bits. */
+  random: RandomSource;
+}
+
+/**
+ * Each id is greater than the one before, even within one millisecond or when the clock steps back
+ * (the monotonic factory then increments the last id's random part).
+ */
+export function createEventIdFactory(options: EventIdOptions): EventIdFactory {
+  const next = monotonicFactory(options.random);
+  return () => next(options.clock.now());
+}
+
+/** The clock time (ms) an event id was made at. */
+export function eventIdTime(id: string): number {
+  return decodeTime(id);
+}

@@ -1,0 +1,135 @@
+// Turns what a machine emitted into a validated envelope: id, per-run gap-free seq, redacted and size-limited data.
+import type { Clock, RandomSource } from '../common/clock.js';
+import { ErrorCode, RetraceError } from '../common/errors.js';
+import { createRedactor } from '../common/redact.js';
+import type { CircuitBreakerEmitted } from '../machines/circuitBreaker.js';
+import type { ToolCallEmitted } from '../machines/toolCallTypes.js';
+import { CURRENT_EVENT_VERSION } from './envelope.js';
+import { createEventIdFactory } from './eventIds.js';
+import { issueError } from './parseEvent.js';
+import { limitSize } from './recordedValue.js';
+import { RetraceEvent } from './retraceEvent.js';
+
+/** Every fact a machine emits that becomes an event. */
+export type EmittedFact = ToolCallEmitted | CircuitBreakerEmitted;
+
+export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
+
+export interface EventWriterOptions {
+  /** Stamps event ids (an event's `ts` is the fact's own `at`). */
+  clock: Pick<Clock, 'now'>;
+  random: RandomSource;
+  /**
+   * Dotted paths from the event's data, with `*` for any key: `args.token`, `result.structuredContent.ssn`,
+   * `failure.cause.headers.*`. Only `args`, `result` and `failure` are redacted; secret-looking keys in them
+   * (DEFAULT_SECRET_KEYS) are redacted as well.
+   */
+  redact?: readonly string[];
+  /** A result (or a failed attempt's raw result) whose JSON is over this becomes a TruncatedValue. */
+  maxResultBytes?: number;
+}
+
+export interface EventWriter {
+  /** The next event of `runId`; throws a RetraceError (and uses no seq) when the fact does not fit its schema. */
+  toEnvelope(runId: string, emitted: EmittedFact, parentId?: string): RetraceEvent;
+  /** The last seq given in `runId` (0 when none). */
+  lastSeq(runId: string): number;
+  /** Continues `runId` after `lastSeq`, e.g. after a restart, from the store's last event of that run. */
+  resumeRun(runId: string, lastSeq: number): void;
+  /** Drops a finished run's counter; writing to it again starts from 1. */
+  forgetRun(runId: string): void;
+}
+
+export function createEventWriter(options: EventWriterOptions): EventWriter {
+  const nextId = createEventIdFactory(options);
+  const redact = createRedactor(options.redact ?? []);
+  const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  if (!Number.isInteger(maxResultBytes) || maxResultBytes < 1) {
+    throw new RetraceError(
+      ErrorCode.config,
+      `maxResultBytes must be a whole number of bytes from 1, not ${maxResultBytes}`,
+    );
+  }
+  const lastSeqs = new Map<string, number>();
+
+  /** Redacts `args`, `result` and `failure` together, so paths are rooted at the data; other fields stay as they are. */
+  function recorded(data: Record<string, unknown>): Record<string, unknown> {
+    const view: Record<string, unknown> = {};
+    let any = false;
+    for (const key of ['args', 'result', 'failure'] as const) {
+      if (data[key] !== undefined) {
+        view[key] = data[key];
+        any = true;
+      }
+    }
+    if (!any) return data;
+    const redacted = redact(view) as Record<string, unknown>;
+    const out = redacted === view ? { ...data } : { ...data, ...redacted };
+    if (out['result'] !== undefined) out['result'] = limitSize(out['result'], maxResultBytes);
+    const failure = out['failure'];
+    if (typeof failure === 'object' && failure !== null)
+      out['failure'] = limitFailure(failure as Record<string, unknown>);
+    return out;
+  }
+
+  /** A failed attempt's raw evidence can carry a whole tool result: the same limit applies to it. */
+  function limitFailure(failure: Record<string, unknown>): Record<string, unknown> {
+    const cause = failure['cause'];
+    if (typeof cause !== 'object' || cause === null) return failure;
+    let limited: Record<string, unknown> | undefined;
+    for (const key of ['result', 'structuredContent', 'data']) {
+      const value = (cause as Record<string, unknown>)[key];
+      const kept = limitSize(value, maxResultBytes);
+      if (kept !== value) {
+        limited ??= { ...(cause as Record<string, unknown>) };
+        limited[key] = kept;
+      }
+    }
+    return limited === undefined ? failure : { ...failure, cause: limited };
+  }
+
+  return {
+    toEnvelope(runId, emitted, parentId) {
+      let actorId: string;
+      let rest: Record<string, unknown>;
+      if (emitted.type.startsWith('breaker.')) {
+        const { type: _type, at: _at, key, ...data } = emitted as CircuitBreakerEmitted;
+        actorId = key;
+        rest = data;
+      } else {
+        const { type: _type, at: _at, callId, ...data } = emitted as ToolCallEmitted;
+        actorId = callId;
+        rest = data;
+      }
+      const seq = (lastSeqs.get(runId) ?? 0) + 1;
+      const envelope = {
+        v: CURRENT_EVENT_VERSION,
+        id: nextId(),
+        runId,
+        actorId,
+        ...(parentId === undefined ? {} : { parentId }),
+        seq,
+        ts: emitted.at,
+        type: emitted.type,
+        data: recorded(rest),
+      };
+      const parsed = RetraceEvent.safeParse(envelope);
+      if (!parsed.success) throw issueError(emitted.type, parsed.error);
+      lastSeqs.set(runId, seq);
+      return parsed.data;
+    },
+    lastSeq: (runId) => lastSeqs.get(runId) ?? 0,
+    resumeRun(runId, lastSeq) {
+      if (!Number.isInteger(lastSeq) || lastSeq < 0) {
+        throw new RetraceError(
+          ErrorCode.badArguments,
+          `run ${runId}: the last seq must be a whole number from 0, not ${lastSeq}`,
+        );
+      }
+      lastSeqs.set(runId, lastSeq);
+    },
+    forgetRun(runId) {
+      lastSeqs.delete(runId);
+    },
+  };
+}
