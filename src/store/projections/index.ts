@@ -1,0 +1,55 @@
+// The projections' public surface: pure reducers for run state, tool metrics, timelines and resumption.
+export { foldAll, foldInto, type Projection, type Reducer } from './projection.js';
+export { splitToolKey, toolKey, type EscalationView, type FailureView, type Route, type ToolRef } from './eventData.js';
+export {
+  initialRunState,
+  reduceRunState,
+  runStateProjection,
+  type AttemptView,
+  type PendingBackoff,
+  type RunOutcome,
+  type RunState,
+  type RunStatus,
+} from './runState.js';
+export {
+  breakerTimeOpenMs,
+  initialToolMetrics,
+  reduceToolMetrics,
+  toolMetricsProjection,
+  type BreakerState,
+  type BreakerView,
+  type ProjectedToolMetrics,
+} from './toolMetrics.js';
+export {
+  emptyHistogram,
+  percentile,
+  recordLatency,
+  summarizeLatency,
+  type LatencyHistogram,
+  type LatencySummary,
+} from './latencyHistogram.js';
+export {
+  initialTimeline,
+  reduceTimeline,
+  timelineProjection,
+  type AttemptSpan,
+  type BackoffSpan,
+  type CacheSpan,
+  type EscalationSpan,
+  type FallbackSpan,
+  type Timeline,
+  type TimelineOutcome,
+  type TimelineSpan,
+} from './timeline.js';
+export {
+  initialResumeState,
+  reduceResumeState,
+  remainingBackoffMs,
+  resumePointOf,
+  resumeStateProjection,
+  resumeToolCall,
+  type InFlightAttempt,
+  type ResumePoint,
+  type ScheduledBackoff,
+  type ToolCallResumeState,
+} from './resumption.js';
