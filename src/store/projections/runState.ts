@@ -19,17 +19,18 @@ import type { Projection } from './projection.js';
 
 export type RunStatus = 'running' | Exclude<RunSummary['status'], 'running'>;
 
+// Every field is always present (undefined when unknown): objects of one shape keep a long replay fast.
 export interface AttemptView extends ToolRef {
   callId: string;
   n: number;
-  route?: Route;
+  route: Route | undefined;
   startedAt: number;
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
-  endedAt?: number;
-  durationMs?: number;
-  failure?: FailureView;
-  decision?: string;
-  reason?: string;
+  endedAt: number | undefined;
+  durationMs: number | undefined;
+  failure: FailureView | undefined;
+  decision: string | undefined;
+  reason: string | undefined;
 }
 
 export interface PendingBackoff {
@@ -45,162 +46,186 @@ export interface RunOutcome {
   /** `succeeded | fallback | cached | partial | skipped` for a success, `failed`, `escalated`. */
   status: string;
   at: number;
-  tool?: ToolRef;
-  error?: FailureView;
-  escalation?: EscalationView;
+  tool: ToolRef | undefined;
+  error: FailureView | undefined;
+  escalation: EscalationView | undefined;
 }
 
 export interface RunState {
   runId: string;
   status: RunStatus;
   /** The first tool call of the run (its actorId). */
-  callId?: string;
-  current?: ToolRef;
+  callId: string | undefined;
+  current: ToolRef | undefined;
   attempts: readonly AttemptView[];
-  pendingBackoff?: PendingBackoff;
-  outcome?: RunOutcome;
-  startedAt?: number;
-  finishedAt?: number;
+  pendingBackoff: PendingBackoff | undefined;
+  outcome: RunOutcome | undefined;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
   lastSeq: number;
   events: number;
 }
 
-export const initialRunState: RunState = { runId: '', status: 'running', attempts: [], lastSeq: 0, events: 0 };
+export const initialRunState: RunState = {
+  runId: '',
+  status: 'running',
+  callId: undefined,
+  current: undefined,
+  attempts: [],
+  pendingBackoff: undefined,
+  outcome: undefined,
+  startedAt: undefined,
+  finishedAt: undefined,
+  lastSeq: 0,
+  events: 0,
+};
 
-function withoutBackoff(state: RunState): RunState {
-  if (state.pendingBackoff === undefined) return state;
-  const { pendingBackoff: _dropped, ...rest } = state;
-  return rest;
-}
-
-/** Replaces the latest attempt `n` of a call (attempt numbers run on across a call's fallbacks). */
-function updateAttempt(
-  attempts: readonly AttemptView[],
+function attemptView(
   callId: string,
   n: number,
-  change: (attempt: AttemptView) => AttemptView,
-): readonly AttemptView[] | undefined {
+  tool: ToolRef | undefined,
+  route: Route | undefined,
+  at: number,
+): AttemptView {
+  return {
+    callId,
+    n,
+    server: tool?.server ?? '',
+    tool: tool?.tool ?? '',
+    route,
+    startedAt: at,
+    status: 'running',
+    endedAt: undefined,
+    durationMs: undefined,
+    failure: undefined,
+    decision: undefined,
+    reason: undefined,
+  };
+}
+
+function outcomeOf(status: string, at: number, tool: ToolRef | undefined): RunOutcome {
+  return { status, at, tool, error: undefined, escalation: undefined };
+}
+
+/** The index of a call's attempt `n` still running (attempt numbers run on across a call's fallbacks), or -1. */
+function runningAttempt(attempts: readonly AttemptView[], callId: string, n: number): number {
   for (let i = attempts.length - 1; i >= 0; i -= 1) {
     const attempt = attempts[i];
-    if (attempt && attempt.callId === callId && attempt.n === n) {
-      const next = attempts.slice();
-      next[i] = change(attempt);
-      return next;
-    }
+    if (attempt !== undefined && attempt.callId === callId && attempt.n === n && attempt.status === 'running') return i;
   }
-  return undefined;
+  return -1;
+}
+
+function replaced(attempts: readonly AttemptView[], index: number, attempt: AttemptView): readonly AttemptView[] {
+  const next = attempts.slice();
+  next[index] = attempt;
+  return next;
 }
 
 function ended(attempt: AttemptView, at: number, status: AttemptView['status']): AttemptView {
   return { ...attempt, status, endedAt: at, durationMs: Math.max(0, at - attempt.startedAt) };
 }
 
-function applyToolCall(state: RunState, event: EventEnvelope): RunState {
+/** The fields an event changes; the rest stay as they were. */
+type Change = Partial<Pick<RunState, 'callId' | 'current' | 'attempts' | 'pendingBackoff' | 'outcome' | 'startedAt'>>;
+
+function changeOf(state: RunState, event: EventEnvelope): Change | undefined {
   const { data, ts, actorId: callId } = event;
   const tool = toolOf(data);
   switch (event.type) {
-    case 'toolcall.requested': {
-      const next: RunState = { ...state, startedAt: state.startedAt ?? ts };
-      if (state.callId === undefined) next.callId = callId;
-      if (tool && state.current === undefined) next.current = tool;
-      return next;
-    }
+    case 'toolcall.requested':
+      return {
+        startedAt: state.startedAt ?? ts,
+        callId: state.callId ?? callId,
+        current: state.current ?? tool,
+      };
     case 'toolcall.attempt.started': {
       const { n, route } = readAttemptStarted(data);
-      const attempt: AttemptView = {
-        callId,
-        n,
-        server: tool?.server ?? '',
-        tool: tool?.tool ?? '',
-        startedAt: ts,
-        status: 'running',
+      return {
+        attempts: [...state.attempts, attemptView(callId, n, tool, route, ts)],
+        pendingBackoff: undefined,
+        current: tool ?? state.current,
       };
-      if (route) attempt.route = route;
-      const next = withoutBackoff({ ...state, attempts: [...state.attempts, attempt] });
-      if (tool) next.current = tool;
-      return next;
     }
     case 'toolcall.attempt.failed': {
       const failed = readAttemptFailed(data);
-      const close = (attempt: AttemptView): AttemptView => ({
-        ...attempt,
+      const index = runningAttempt(state.attempts, callId, failed.n);
+      // A short-circuited attempt never started: the breaker refused it.
+      const base = state.attempts[index] ?? attemptView(callId, failed.n, tool, undefined, ts);
+      const attempt: AttemptView = {
+        ...base,
         status: 'failed',
         endedAt: ts,
         durationMs: failed.durationMs,
         failure: failed.failure,
         decision: failed.decision,
         reason: failed.reason,
-      });
-      const running = state.attempts.findLast((a) => a.callId === callId && a.n === failed.n && a.status === 'running');
-      const attempts = running
-        ? (updateAttempt(state.attempts, callId, failed.n, close) ?? state.attempts)
-        : // A short-circuited attempt never started: the breaker refused it.
-          [
-            ...state.attempts,
-            close({
-              callId,
-              n: failed.n,
-              server: tool?.server ?? '',
-              tool: tool?.tool ?? '',
-              startedAt: ts,
-              status: 'running',
-            }),
-          ];
-      return withoutBackoff({ ...state, attempts });
+      };
+      return {
+        attempts: index < 0 ? [...state.attempts, attempt] : replaced(state.attempts, index, attempt),
+        pendingBackoff: undefined,
+      };
     }
-    case 'toolcall.backoff.scheduled': {
-      const backoff = readBackoff(data, ts);
-      return { ...state, pendingBackoff: { callId, ...backoff } };
-    }
+    case 'toolcall.backoff.scheduled':
+      return { pendingBackoff: { callId, ...readBackoff(data, ts) } };
     case 'toolcall.fallback.started': {
       const { to } = readFallback(data);
-      return to ? { ...state, current: to } : state;
+      return to ? { current: to } : undefined;
     }
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
-      const attempts =
-        n === undefined
-          ? state.attempts
-          : (updateAttempt(state.attempts, callId, n, (a) => ended(a, ts, 'succeeded')) ?? state.attempts);
-      const outcome: RunOutcome = { status, at: ts };
-      if (tool) outcome.tool = tool;
-      return withoutBackoff({ ...state, attempts, outcome });
+      const index = n === undefined ? -1 : runningAttempt(state.attempts, callId, n);
+      const attempt = state.attempts[index];
+      return {
+        attempts:
+          attempt === undefined ? state.attempts : replaced(state.attempts, index, ended(attempt, ts, 'succeeded')),
+        outcome: outcomeOf(status, ts, tool),
+        pendingBackoff: undefined,
+      };
     }
     case 'toolcall.failed': {
-      const { error } = readFailed(data);
-      const attempts = state.attempts.map((a) =>
-        a.callId === callId && a.status === 'running' ? ended(a, ts, 'abandoned') : a,
-      );
-      const outcome: RunOutcome = { status: 'failed', at: ts };
-      if (error) outcome.error = error;
-      return withoutBackoff({ ...state, attempts, outcome });
+      const outcome = outcomeOf('failed', ts, tool);
+      outcome.error = readFailed(data).error;
+      const cutOff = state.attempts.some((a) => a.callId === callId && a.status === 'running');
+      return {
+        attempts: cutOff
+          ? state.attempts.map((a) => (a.callId === callId && a.status === 'running' ? ended(a, ts, 'abandoned') : a))
+          : state.attempts,
+        outcome,
+        pendingBackoff: undefined,
+      };
     }
     case 'toolcall.escalated': {
       const escalation = readEscalation(data);
-      const outcome: RunOutcome = { status: 'escalated', at: ts };
-      if (escalation) {
-        outcome.escalation = escalation;
-        outcome.tool = { server: escalation.server, tool: escalation.tool };
-      }
-      return withoutBackoff({ ...state, outcome });
+      const outcome = outcomeOf(
+        'escalated',
+        ts,
+        escalation ? { server: escalation.server, tool: escalation.tool } : tool,
+      );
+      outcome.escalation = escalation;
+      return { outcome, pendingBackoff: undefined };
     }
     default:
-      return state;
+      return undefined;
   }
 }
 
 export function reduceRunState(state: RunState, event: EventEnvelope): RunState {
-  const next = applyToolCall(state, event);
-  const status = terminalStatus(event.type) ?? next.status;
-  const base: RunState = {
-    ...next,
+  const change = changeOf(state, event) ?? {};
+  const status = terminalStatus(event.type) ?? state.status;
+  return {
     runId: event.runId,
     status,
-    lastSeq: Math.max(next.lastSeq, event.seq),
-    events: next.events + 1,
+    callId: 'callId' in change ? change.callId : state.callId,
+    current: 'current' in change ? change.current : state.current,
+    attempts: change.attempts ?? state.attempts,
+    pendingBackoff: 'pendingBackoff' in change ? change.pendingBackoff : state.pendingBackoff,
+    outcome: change.outcome ?? state.outcome,
+    startedAt: 'startedAt' in change ? change.startedAt : state.startedAt,
+    finishedAt: state.finishedAt ?? (status === 'running' ? undefined : event.ts),
+    lastSeq: Math.max(state.lastSeq, event.seq),
+    events: state.events + 1,
   };
-  if (status !== 'running' && base.finishedAt === undefined) base.finishedAt = event.ts;
-  return base;
 }
 
 /** One state per run; breaker events (runtime-wide facts) do not belong to a run's state. */

@@ -17,18 +17,19 @@ import {
 } from './eventData.js';
 import type { Projection } from './projection.js';
 
+// Every field is always present (undefined when unknown): objects of one shape keep a long replay fast.
 export interface AttemptSpan extends ToolRef {
   kind: 'attempt';
   n: number;
-  route?: Route;
+  route: Route | undefined;
   startedAt: number;
-  /** Absent while the attempt is under way. */
-  endedAt?: number;
-  durationMs?: number;
+  /** Undefined while the attempt is under way. */
+  endedAt: number | undefined;
+  durationMs: number | undefined;
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
-  failure?: FailureView;
-  decision?: string;
-  reason?: string;
+  failure: FailureView | undefined;
+  decision: string | undefined;
+  reason: string | undefined;
 }
 
 export interface BackoffSpan {
@@ -53,7 +54,7 @@ export interface CacheSpan {
   kind: 'cache';
   at: number;
   hit: boolean;
-  ageMs?: number;
+  ageMs: number | undefined;
 }
 
 export interface EscalationSpan {
@@ -67,21 +68,45 @@ export type TimelineSpan = AttemptSpan | BackoffSpan | FallbackSpan | CacheSpan 
 export interface TimelineOutcome {
   status: string;
   at: number;
-  tool?: ToolRef;
-  error?: FailureView;
+  tool: ToolRef | undefined;
+  error: FailureView | undefined;
 }
 
 export interface Timeline {
   runId: string;
   callId: string;
   /** The tool first asked for. */
-  requested?: ToolRef;
-  startedAt?: number;
+  requested: ToolRef | undefined;
+  startedAt: number | undefined;
   spans: readonly TimelineSpan[];
-  outcome?: TimelineOutcome;
+  outcome: TimelineOutcome | undefined;
 }
 
-export const initialTimeline: Timeline = { runId: '', callId: '', spans: [] };
+export const initialTimeline: Timeline = {
+  runId: '',
+  callId: '',
+  requested: undefined,
+  startedAt: undefined,
+  spans: [],
+  outcome: undefined,
+};
+
+function attemptSpan(tool: ToolRef, n: number, route: Route | undefined, at: number): AttemptSpan {
+  return {
+    kind: 'attempt',
+    server: tool.server,
+    tool: tool.tool,
+    n,
+    route,
+    startedAt: at,
+    endedAt: undefined,
+    durationMs: undefined,
+    status: 'running',
+    failure: undefined,
+    decision: undefined,
+    reason: undefined,
+  };
+}
 
 function lastRunningAttempt(spans: readonly TimelineSpan[], n: number): number {
   for (let i = spans.length - 1; i >= 0; i -= 1) {
@@ -101,29 +126,28 @@ function endAttempt(attempt: AttemptSpan, at: number, status: AttemptSpan['statu
   return { ...attempt, status, endedAt: at, durationMs: Math.max(0, at - attempt.startedAt) };
 }
 
-function withSpans(state: Timeline, spans: readonly TimelineSpan[]): Timeline {
-  return spans === state.spans ? state : { ...state, spans };
+function cacheSpan(at: number, hit: boolean, ageMs: number | undefined): CacheSpan {
+  return { kind: 'cache', at, hit, ageMs };
 }
 
-function applyEvent(state: Timeline, event: EventEnvelope): Timeline {
+/** The spans and outcome an event leaves; undefined: the event changes nothing. */
+function changeOf(
+  state: Timeline,
+  event: EventEnvelope,
+): { spans: readonly TimelineSpan[]; outcome: TimelineOutcome | undefined } | undefined {
   const { data, ts } = event;
   const tool = toolOf(data) ?? { server: '', tool: '' };
-  const spans = state.spans;
+  const { spans, outcome } = state;
   switch (event.type) {
-    case 'toolcall.requested':
-      return { ...state, requested: tool, startedAt: ts };
     case 'toolcall.attempt.started': {
       const { n, route } = readAttemptStarted(data);
-      const span: AttemptSpan = { kind: 'attempt', ...tool, n, startedAt: ts, status: 'running' };
-      if (route) span.route = route;
-      return withSpans(state, [...spans, span]);
+      return { spans: [...spans, attemptSpan(tool, n, route, ts)], outcome };
     }
     case 'toolcall.attempt.failed': {
       const failed = readAttemptFailed(data);
       const index = lastRunningAttempt(spans, failed.n);
-      const running = index < 0 ? undefined : (spans[index] as AttemptSpan);
       // A short-circuited attempt never started: the breaker refused it on the spot.
-      const base: AttemptSpan = running ?? { kind: 'attempt', ...tool, n: failed.n, startedAt: ts, status: 'running' };
+      const base = index < 0 ? attemptSpan(tool, failed.n, undefined, ts) : (spans[index] as AttemptSpan);
       const span: AttemptSpan = {
         ...base,
         status: 'failed',
@@ -133,54 +157,67 @@ function applyEvent(state: Timeline, event: EventEnvelope): Timeline {
         decision: failed.decision,
         reason: failed.reason,
       };
-      return withSpans(state, index < 0 ? [...spans, span] : replaced(spans, index, span));
+      return { spans: index < 0 ? [...spans, span] : replaced(spans, index, span), outcome };
     }
     case 'toolcall.backoff.scheduled': {
-      const backoff = readBackoff(data, ts);
-      return withSpans(state, [...spans, { kind: 'backoff', startedAt: ts, ...backoff }]);
+      const { n, delayMs, until, retryAfter } = readBackoff(data, ts);
+      return { spans: [...spans, { kind: 'backoff', n, startedAt: ts, until, delayMs, retryAfter }], outcome };
     }
     case 'toolcall.fallback.started': {
       const { to, reason } = readFallback(data);
-      return withSpans(state, [...spans, { kind: 'fallback', at: ts, from: tool, to, reason }]);
+      return { spans: [...spans, { kind: 'fallback', at: ts, from: tool, to, reason }], outcome };
     }
     case 'toolcall.cache.hit':
-      return withSpans(state, [...spans, { kind: 'cache', at: ts, hit: true, ageMs: readCacheHit(data).ageMs }]);
+      return { spans: [...spans, cacheSpan(ts, true, readCacheHit(data).ageMs)], outcome };
     case 'toolcall.cache.miss': {
-      const span: CacheSpan = { kind: 'cache', at: ts, hit: false };
-      if (typeof data.ageMs === 'number') span.ageMs = data.ageMs;
-      return withSpans(state, [...spans, span]);
+      const ageMs = typeof data.ageMs === 'number' ? data.ageMs : undefined;
+      return { spans: [...spans, cacheSpan(ts, false, ageMs)], outcome };
     }
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
       const index = n === undefined ? -1 : lastRunningAttempt(spans, n);
-      const next = index < 0 ? spans : replaced(spans, index, endAttempt(spans[index] as AttemptSpan, ts, 'succeeded'));
-      return { ...withSpans(state, next), outcome: { status, at: ts, tool } };
+      const attempt = index < 0 ? undefined : (spans[index] as AttemptSpan);
+      return {
+        spans: attempt ? replaced(spans, index, endAttempt(attempt, ts, 'succeeded')) : spans,
+        outcome: { status, at: ts, tool, error: undefined },
+      };
     }
     case 'toolcall.failed': {
-      const { error } = readFailed(data);
-      const next = spans.some((span) => span.kind === 'attempt' && span.status === 'running')
-        ? spans.map((span) =>
-            span.kind === 'attempt' && span.status === 'running' ? endAttempt(span, ts, 'abandoned') : span,
-          )
-        : spans;
-      const outcome: TimelineOutcome = { status: 'failed', at: ts, tool };
-      if (error) outcome.error = error;
-      return { ...withSpans(state, next), outcome };
+      const cutOff = spans.some((span) => span.kind === 'attempt' && span.status === 'running');
+      return {
+        spans: cutOff
+          ? spans.map((span) =>
+              span.kind === 'attempt' && span.status === 'running' ? endAttempt(span, ts, 'abandoned') : span,
+            )
+          : spans,
+        outcome: { status: 'failed', at: ts, tool, error: readFailed(data).error },
+      };
     }
     case 'toolcall.escalated': {
       const escalation = readEscalation(data);
-      const withSpan = escalation ? withSpans(state, [...spans, { kind: 'escalation', at: ts, escalation }]) : state;
-      return { ...withSpan, outcome: { status: 'escalated', at: ts, tool } };
+      return {
+        spans: escalation ? [...spans, { kind: 'escalation', at: ts, escalation }] : spans,
+        outcome: { status: 'escalated', at: ts, tool, error: undefined },
+      };
     }
     default:
-      return state;
+      return undefined;
   }
 }
 
 export function reduceTimeline(state: Timeline, event: EventEnvelope): Timeline {
   if (!event.type.startsWith('toolcall.')) return state;
-  const next = applyEvent(state, event);
-  return next.callId === event.actorId ? next : { ...next, runId: event.runId, callId: event.actorId };
+  const requested = event.type === 'toolcall.requested';
+  const change = requested ? undefined : changeOf(state, event);
+  if (!requested && change === undefined && state.callId === event.actorId) return state;
+  return {
+    runId: event.runId,
+    callId: event.actorId,
+    requested: requested ? (toolOf(event.data) ?? state.requested) : state.requested,
+    startedAt: requested ? event.ts : state.startedAt,
+    spans: change ? change.spans : state.spans,
+    outcome: change ? change.outcome : state.outcome,
+  };
 }
 
 /** One timeline per tool call (its actorId), keyed `runId/callId`; breaker events belong to no call. */

@@ -21,10 +21,10 @@ export interface BreakerView {
   openings: number;
   /** Time the circuit spent not closed (open or half-open), over finished periods. */
   timeOpenMs: number;
-  /** When the current not-closed period began; absent while closed. */
-  openSince?: number;
+  /** When the current not-closed period began; undefined while closed. */
+  openSince: number | undefined;
   /** When the current cool-down ends (from `breaker.opened`). */
-  openUntil?: number;
+  openUntil: number | undefined;
 }
 
 export interface ProjectedToolMetrics extends ToolRef {
@@ -47,8 +47,13 @@ export interface ProjectedToolMetrics extends ToolRef {
   /** Durations of the attempts made, failed or not. */
   latency: LatencyHistogram;
   breaker: BreakerView;
-  /** Attempts started and not yet ended, by call: where a success's latency is measured from. */
-  inFlight: Readonly<Record<string, number>>;
+  /** Attempts started and not yet ended: where a success's latency is measured from. */
+  inFlight: readonly InFlightAttempt[];
+}
+
+export interface InFlightAttempt {
+  callId: string;
+  startedAt: number;
 }
 
 export const initialToolMetrics: ProjectedToolMetrics = {
@@ -67,114 +72,128 @@ export const initialToolMetrics: ProjectedToolMetrics = {
   escalations: { info: 0, warning: 0, critical: 0, emergency: 0 },
   errorRate: 0,
   latency: emptyHistogram,
-  breaker: { state: 'closed', openings: 0, timeOpenMs: 0 },
-  inFlight: {},
+  breaker: { state: 'closed', openings: 0, timeOpenMs: 0, openSince: undefined, openUntil: undefined },
+  inFlight: [],
 };
 
-function withoutInFlight(inFlight: Readonly<Record<string, number>>, callId: string): Readonly<Record<string, number>> {
-  if (!(callId in inFlight)) return inFlight;
-  const { [callId]: _ended, ...rest } = inFlight;
-  return rest;
+// A short array: a tool has few attempts in flight at once, and an array of one shape copies fast.
+function withoutInFlight(inFlight: readonly InFlightAttempt[], callId: string): readonly InFlightAttempt[] {
+  return inFlight.some((attempt) => attempt.callId === callId)
+    ? inFlight.filter((attempt) => attempt.callId !== callId)
+    : inFlight;
 }
 
-/** The tool's metrics after one attempt made, failed or not. */
-function attemptMade(
-  state: ProjectedToolMetrics,
-  callId: string,
-  durationMs: number,
-  failureClass: string | undefined,
-): ProjectedToolMetrics {
-  const totalCalls = state.totalCalls + 1;
-  const totalErrors = state.totalErrors + (failureClass === undefined ? 0 : 1);
+/** A copy with every field listed: one object shape, fast to build, which the caller may change before it returns it. */
+function copyOf(state: ProjectedToolMetrics): ProjectedToolMetrics {
   return {
-    ...state,
-    totalCalls,
-    totalErrors,
-    transientErrors: state.transientErrors + (failureClass === 'transient' ? 1 : 0),
-    permanentErrors: state.permanentErrors + (failureClass === 'permanent' ? 1 : 0),
-    degradedErrors: state.degradedErrors + (failureClass === 'degraded' ? 1 : 0),
-    errorRate: totalErrors / totalCalls,
-    latency: recordLatency(state.latency, durationMs),
-    inFlight: withoutInFlight(state.inFlight, callId),
+    server: state.server,
+    tool: state.tool,
+    totalCalls: state.totalCalls,
+    totalErrors: state.totalErrors,
+    transientErrors: state.transientErrors,
+    permanentErrors: state.permanentErrors,
+    degradedErrors: state.degradedErrors,
+    retries: state.retries,
+    retriesExhausted: state.retriesExhausted,
+    shortCircuits: state.shortCircuits,
+    fallbacks: state.fallbacks,
+    cacheHits: state.cacheHits,
+    escalations: state.escalations,
+    errorRate: state.errorRate,
+    latency: state.latency,
+    breaker: state.breaker,
+    inFlight: state.inFlight,
   };
+}
+
+/** Counts one attempt made, failed or not, into a fresh copy. */
+function countAttempt(next: ProjectedToolMetrics, callId: string, durationMs: number, failureClass?: string): void {
+  next.totalCalls += 1;
+  if (failureClass !== undefined) {
+    next.totalErrors += 1;
+    if (failureClass === 'transient') next.transientErrors += 1;
+    else if (failureClass === 'permanent') next.permanentErrors += 1;
+    else next.degradedErrors += 1;
+  }
+  next.errorRate = next.totalErrors / next.totalCalls;
+  next.latency = recordLatency(next.latency, durationMs);
+  next.inFlight = withoutInFlight(next.inFlight, callId);
 }
 
 function breakerChanged(state: ProjectedToolMetrics, event: EventEnvelope): ProjectedToolMetrics {
   const breaker = state.breaker;
   const at = event.ts;
+  const next = copyOf(state);
   switch (event.type) {
-    case 'breaker.opened': {
-      const openUntil = typeof event.data.openUntil === 'number' ? event.data.openUntil : undefined;
-      const next: BreakerView = {
+    case 'breaker.opened':
+      next.breaker = {
         state: 'open',
         openings: breaker.openings + 1,
         timeOpenMs: breaker.timeOpenMs,
         openSince: breaker.openSince ?? at,
+        openUntil: typeof event.data.openUntil === 'number' ? event.data.openUntil : undefined,
       };
-      if (openUntil !== undefined) next.openUntil = openUntil;
-      return { ...state, breaker: next };
-    }
+      return next;
     case 'breaker.halfOpened':
-      return { ...state, breaker: { ...breaker, state: 'halfOpen', openSince: breaker.openSince ?? at } };
+      next.breaker = { ...breaker, state: 'halfOpen', openSince: breaker.openSince ?? at };
+      return next;
     case 'breaker.closed':
-      return {
-        ...state,
-        breaker: {
-          state: 'closed',
-          openings: breaker.openings,
-          timeOpenMs: breaker.timeOpenMs + (breaker.openSince === undefined ? 0 : Math.max(0, at - breaker.openSince)),
-        },
+      next.breaker = {
+        state: 'closed',
+        openings: breaker.openings,
+        timeOpenMs: breaker.timeOpenMs + (breaker.openSince === undefined ? 0 : Math.max(0, at - breaker.openSince)),
+        openSince: undefined,
+        openUntil: undefined,
       };
+      return next;
     default:
       return state;
   }
 }
 
-function withTool(state: ProjectedToolMetrics, key: string): ProjectedToolMetrics {
-  if (state.tool !== '' || state.server !== '') return state;
-  return { ...state, ...splitToolKey(key) };
-}
-
 export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvelope): ProjectedToolMetrics {
-  const key = toolMetricsProjection.keyOf(event);
-  if (key === undefined) return state;
-  const named = withTool(state, key);
+  let named = state;
+  if (state.server === '' && state.tool === '') {
+    const key = toolMetricsProjection.keyOf(event);
+    if (key === undefined) return state;
+    named = { ...state, ...splitToolKey(key) };
+  }
   const { data, actorId: callId } = event;
+  const next = copyOf(named);
   switch (event.type) {
     case 'toolcall.attempt.started':
-      return { ...named, inFlight: { ...named.inFlight, [callId]: event.ts } };
+      next.inFlight = [...withoutInFlight(named.inFlight, callId), { callId, startedAt: event.ts }];
+      return next;
     case 'toolcall.attempt.failed': {
       const { failure, decision, reason, durationMs } = readAttemptFailed(data);
-      const counted =
-        failure.kind === 'circuit_open'
-          ? { ...named, shortCircuits: named.shortCircuits + 1 }
-          : attemptMade(named, callId, durationMs, failure.class);
-      if (decision !== 'retry' && reason !== 'retries_exhausted') return counted;
-      return {
-        ...counted,
-        retries: counted.retries + (decision === 'retry' ? 1 : 0),
-        retriesExhausted: counted.retriesExhausted + (reason === 'retries_exhausted' ? 1 : 0),
-      };
+      if (failure.kind === 'circuit_open') next.shortCircuits += 1;
+      else countAttempt(next, callId, durationMs, failure.class);
+      if (decision === 'retry') next.retries += 1;
+      if (reason === 'retries_exhausted') next.retriesExhausted += 1;
+      return next;
     }
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
-      const startedAt = named.inFlight[callId];
-      const answered =
-        n === undefined ? named : attemptMade(named, callId, event.ts - (startedAt ?? event.ts), undefined);
-      return status === 'cached' ? { ...answered, cacheHits: answered.cacheHits + 1 } : answered;
+      if (n !== undefined) {
+        const startedAt = named.inFlight.find((attempt) => attempt.callId === callId)?.startedAt ?? event.ts;
+        countAttempt(next, callId, event.ts - startedAt);
+      }
+      if (status === 'cached') next.cacheHits += 1;
+      return next;
     }
     case 'toolcall.failed':
       // A call cancelled mid-attempt never reports that attempt's end.
-      return callId in named.inFlight ? { ...named, inFlight: withoutInFlight(named.inFlight, callId) } : named;
+      next.inFlight = withoutInFlight(named.inFlight, callId);
+      return next;
     case 'toolcall.fallback.started':
-      return { ...named, fallbacks: named.fallbacks + 1 };
+      next.fallbacks += 1;
+      return next;
     case 'toolcall.escalated': {
       const escalation = readEscalation(data);
-      if (!escalation) return named;
-      return {
-        ...named,
-        escalations: { ...named.escalations, [escalation.level]: named.escalations[escalation.level] + 1 },
-      };
+      if (escalation) {
+        next.escalations = { ...named.escalations, [escalation.level]: named.escalations[escalation.level] + 1 };
+      }
+      return next;
     }
     default:
       return event.type.startsWith('breaker.') ? breakerChanged(named, event) : named;
