@@ -1,0 +1,229 @@
+// The embedded event store: an append-only, checksummed, group-committed file log with an in-memory run index.
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ErrorCode, RetraceError } from '../common/errors.js';
+import { EventEnvelope } from '../events/envelope.js';
+import type { Durability, EventStore, RunSummary, StoredEvent } from './eventStore.js';
+import type { FileLogIndex } from './fileLogIndex.js';
+import { acquireLock } from './fileLogLock.js';
+import { decodeRecord, encodeRecord } from './fileLogRecord.js';
+import { recoverLog, walkRecords, type RecoveryReport } from './fileLogRecovery.js';
+import { compactSegments } from './fileLogRetention.js';
+import { formatPosition, listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
+import { createTailHub } from './fileLogTail.js';
+import { SegmentWriter } from './fileLogWriter.js';
+
+export interface FileLogOptions {
+  dir: string;
+  durability?: Durability;
+  /** Under concurrent appends, how long a small batch may wait for companions before its fsync. */
+  maxBatchWaitMs?: number;
+  /** A segment is sealed and a new one started once it would grow past this. */
+  segmentBytes?: number;
+  /** The clock `retain` measures age by. */
+  clock?: Clock;
+}
+
+export interface FileLog extends EventStore {
+  /** Removes finished runs whose last event is older than `olderThanMs`, rewriting the segments that held them. */
+  retain(olderThanMs: number): Promise<{ removedRuns: number }>;
+  /** What the scan at open found: a cut torn tail, damaged records left in place. */
+  readonly recoveryReport: RecoveryReport;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Records of one run closer than this in a segment are fetched in one read. */
+const COALESCE_GAP_BYTES = 32 * 1024;
+
+export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
+  const { dir, durability = 'batch', maxBatchWaitMs = 2, segmentBytes = DEFAULT_SEGMENT_BYTES } = options;
+  const clock = options.clock ?? systemClock;
+  await mkdir(dir, { recursive: true });
+  const lock = await acquireLock(dir);
+  let recovered;
+  try {
+    recovered = await recoverLog(dir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  const recoveryReport = recovered.report;
+  let index: FileLogIndex = recovered.index;
+  const tails = createTailHub<EventEnvelope>();
+  const readHandles = new Map<number, Promise<FileHandle>>();
+  const writer = await SegmentWriter.open<EventEnvelope>({
+    dir,
+    durability,
+    maxBatchWaitMs,
+    segmentBytes,
+    segment: recovered.segments.at(-1) ?? 1,
+    segmentSize: recovered.lastSegmentBytes,
+    onCommitted(records) {
+      for (const record of records) index.add(record.fields, record.segment, record.offset, record.frameBytes);
+      tails.publish(records.map((record) => record.event));
+    },
+  });
+  let closed = false;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new RetraceError(ErrorCode.closed, `the file log in ${dir} is closed`);
+  };
+
+  const readHandle = (segment: number): Promise<FileHandle> => {
+    let handle = readHandles.get(segment);
+    if (!handle) {
+      handle = open(join(dir, segmentFileName(segment)), 'r');
+      readHandles.set(segment, handle);
+    }
+    return handle;
+  };
+
+  const closeReadHandles = async (): Promise<void> => {
+    const handles = [...readHandles.values()];
+    readHandles.clear();
+    await Promise.all(handles.map(async (handle) => (await handle).close().catch(() => undefined)));
+  };
+
+  /** The event framed at `offset` within `bytes`; the checksum vouches for it, so no re-validation. */
+  const decodeAt = (bytes: Buffer, offset: number, segment: number, absoluteOffset: number): EventEnvelope => {
+    const decoded = decodeRecord(bytes, offset);
+    if (decoded.kind !== 'record') {
+      const reason = decoded.kind === 'corrupt' ? decoded.reason : 'partial record';
+      throw new RetraceError(
+        ErrorCode.config,
+        `${join(dir, segmentFileName(segment))} at byte ${absoluteOffset}: ${reason}`,
+        { location: { file: join(dir, segmentFileName(segment)) } },
+      );
+    }
+    return JSON.parse(bytes.toString('utf8', decoded.jsonStart, decoded.jsonEnd)) as EventEnvelope;
+  };
+
+  const readRun = async (runId: string, fromSeq: number): Promise<EventEnvelope[]> => {
+    const entries = index.runs.get(runId);
+    if (!entries) return [];
+    const picked: number[] = [];
+    for (const [i, seq] of entries.seqs.entries()) if (seq >= fromSeq) picked.push(i);
+    const ranges: { segment: number; start: number; end: number; members: number[] }[] = [];
+    for (const i of picked) {
+      const segment = entries.segments[i] ?? 0;
+      const start = entries.offsets[i] ?? 0;
+      const end = start + (entries.frameBytes[i] ?? 0);
+      const last = ranges.at(-1);
+      if (last && last.segment === segment && start >= last.end && start - last.end <= COALESCE_GAP_BYTES) {
+        last.end = end;
+        last.members.push(i);
+      } else {
+        ranges.push({ segment, start, end, members: [i] });
+      }
+    }
+    const chunks = await Promise.all(
+      ranges.map(async (range) => {
+        const handle = await readHandle(range.segment);
+        const buffer = Buffer.allocUnsafe(range.end - range.start);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, range.start);
+        const bytes = buffer.subarray(0, bytesRead);
+        return range.members.map((i) => {
+          const offset = entries.offsets[i] ?? 0;
+          return decodeAt(bytes, offset - range.start, range.segment, offset);
+        });
+      }),
+    );
+    return chunks.flat().sort((a, b) => a.seq - b.seq);
+  };
+
+  async function* readAll(fromPosition?: string): AsyncGenerator<StoredEvent> {
+    const from = fromPosition === undefined ? undefined : parsePosition(fromPosition);
+    if (fromPosition !== undefined && !from) {
+      throw new RetraceError(ErrorCode.badArguments, `not a file log position: ${fromPosition}`);
+    }
+    let after = from ? from.segment - 1 : 0;
+    for (;;) {
+      const segment = (await listSegments(dir)).find((candidate) => candidate > after);
+      if (segment === undefined) return;
+      after = segment;
+      const whole = await readFile(join(dir, segmentFileName(segment)));
+      // Never past what the writer has committed: a batch being written is not there yet.
+      const end = segment === writer.segment ? Math.min(whole.length, writer.committedSize) : whole.length;
+      const found: StoredEvent[] = [];
+      walkRecords(whole, 0, end, {
+        record(offset, jsonStart, jsonEnd) {
+          if (from && segment === from.segment && offset <= from.offset) return true;
+          const event = JSON.parse(whole.toString('utf8', jsonStart, jsonEnd)) as EventEnvelope;
+          found.push({ position: formatPosition(segment, offset), event });
+          return true;
+        },
+        // Damage was reported at open (recoveryReport); reads step over it.
+        damage: () => undefined,
+      });
+      yield* found;
+    }
+  }
+
+  return {
+    recoveryReport,
+    append(events) {
+      try {
+        ensureOpen();
+        if (events.length === 0) return Promise.resolve();
+        const parsed = events.map((event) => EventEnvelope.parse(event));
+        const texts: string[] = [];
+        const frameBytes: number[] = [];
+        for (const event of parsed) {
+          const record = encodeRecord(JSON.stringify(event));
+          texts.push(record.text);
+          frameBytes.push(record.frameBytes);
+        }
+        const fields = parsed.map(({ runId, seq, ts, type }) => ({ runId, seq, ts, type }));
+        return new Promise<void>((resolve, reject) => {
+          writer.enqueue({ text: texts.join(''), fields, frameBytes, events: parsed, resolve, reject });
+        });
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    read(runId, fromSeq = 1) {
+      return readRun(runId, fromSeq);
+    },
+    readAll,
+    runs(): Promise<RunSummary[]> {
+      return Promise.resolve(index.summaries());
+    },
+    tail(tailOptions = {}) {
+      return tails.subscribe(tailOptions);
+    },
+    async retain(olderThanMs) {
+      ensureOpen();
+      const cutoff = clock.now() - olderThanMs;
+      const removed = new Set<string>();
+      for (const summary of index.summaries()) {
+        if (summary.status !== 'running' && summary.lastTs < cutoff) removed.add(summary.runId);
+      }
+      if (removed.size === 0) return { removedRuns: 0 };
+      const release = await writer.pause();
+      try {
+        await writer.roll();
+        const affected = new Set<number>();
+        for (const runId of removed) for (const segment of index.runs.get(runId)?.segments ?? []) affected.add(segment);
+        await closeReadHandles();
+        await compactSegments(
+          dir,
+          [...affected].filter((segment) => segment !== writer.segment),
+          removed,
+        );
+        index = (await recoverLog(dir)).index;
+      } finally {
+        release();
+      }
+      return { removedRuns: removed.size };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await writer.close();
+      tails.end();
+      await closeReadHandles();
+      await lock.release();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// The file log's in-memory index: per run, where each event sits (segment, offset, frame length) and its summary.
+import { terminalStatus, type RunSummary } from './eventStore.js';
+
+/** What the index needs of an event: its header fields, never its data. */
+export interface IndexedFields {
+  runId: string;
+  seq: number;
+  ts: number;
+  type: string;
+}
+
+export interface RunEntries {
+  summary: RunSummary;
+  segments: number[];
+  offsets: number[];
+  frameBytes: number[];
+  seqs: number[];
+}
+
+export class FileLogIndex {
+  readonly runs = new Map<string, RunEntries>();
+  eventCount = 0;
+
+  add(fields: IndexedFields, segment: number, offset: number, frameBytes: number): void {
+    let entries = this.runs.get(fields.runId);
+    if (!entries) {
+      entries = {
+        summary: {
+          runId: fields.runId,
+          status: 'running',
+          events: 0,
+          lastSeq: 0,
+          firstTs: fields.ts,
+          lastTs: fields.ts,
+          lastType: fields.type,
+        },
+        segments: [],
+        offsets: [],
+        frameBytes: [],
+        seqs: [],
+      };
+      this.runs.set(fields.runId, entries);
+    }
+    entries.segments.push(segment);
+    entries.offsets.push(offset);
+    entries.frameBytes.push(frameBytes);
+    entries.seqs.push(fields.seq);
+    const summary = entries.summary;
+    summary.events += 1;
+    summary.lastSeq = Math.max(summary.lastSeq, fields.seq);
+    summary.firstTs = Math.min(summary.firstTs, fields.ts);
+    summary.lastTs = Math.max(summary.lastTs, fields.ts);
+    summary.lastType = fields.type;
+    summary.status = terminalStatus(fields.type) ?? summary.status;
+    this.eventCount += 1;
+  }
+
+  summaries(): RunSummary[] {
+    return [...this.runs.values()].map((entries) => ({ ...entries.summary }));
+  }
+}
+
+/**
+ * The index fields of a record's JSON without parsing its data: the writer puts `data` last, and the text
+ * `,"data":` cannot occur inside a JSON string (its quote would be escaped), so what precedes it is the header.
+ */
+export function indexedFieldsOf(json: string): IndexedFields | undefined {
+  const dataAt = json.indexOf(',"data":');
+  const header: unknown = JSON.parse(dataAt === -1 ? json : `${json.slice(0, dataAt)}}`);
+  if (typeof header !== 'object' || header === null) return undefined;
+  const { runId, seq, ts, type } = header as Record<string, unknown>;
+  if (typeof runId !== 'string' || typeof seq !== 'number' || typeof ts !== 'number' || typeof type !== 'string') {
+    return undefined;
+  }
+  return { runId, seq, ts, type };
+}
+
+const DATA_KEY = Buffer.from(',"data":');
+
+/** The index fields of the record in `bytes[jsonStart, jsonEnd)`, decoding only the text before `data`. */
+export function indexedFieldsAt(bytes: Buffer, jsonStart: number, jsonEnd: number): IndexedFields | undefined {
+  // Searched within the record only: a record without `data` must not send the search through the whole segment.
+  const dataAt = bytes.subarray(jsonStart, jsonEnd).indexOf(DATA_KEY);
+  try {
+    if (dataAt !== -1) return indexedFieldsOf(`${bytes.toString('utf8', jsonStart, jsonStart + dataAt)}}`);
+    return indexedFieldsOf(bytes.toString('utf8', jsonStart, jsonEnd));
+  } catch {
+    return undefined;
+  }
+}

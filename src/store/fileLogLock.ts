@@ -1,0 +1,55 @@
+// The file log's single-writer lock: a `LOCK` file created exclusively, holding the owner's pid.
+import { open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, RetraceError } from '../common/errors.js';
+
+export interface FileLogLock {
+  release(): Promise<void>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readOwner(path: string): Promise<number | undefined> {
+  const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Takes the lock of `dir`; a lock left by a dead process is taken over, a live owner is a clear error. */
+export async function acquireLock(dir: string): Promise<FileLogLock> {
+  const path = join(dir, 'LOCK');
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      const handle = await open(path, 'wx');
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return { release: () => unlink(path).catch(() => undefined) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let owner = await readOwner(path);
+    // An empty lock may be an owner between creating the file and writing its pid: look again shortly.
+    if (owner === undefined) {
+      await sleep(50);
+      owner = await readOwner(path);
+    }
+    if (owner !== undefined && isAlive(owner)) {
+      throw new RetraceError(ErrorCode.usage, `${dir} is in use by process ${owner}`, { location: { file: path } });
+    }
+    // A stale lock (dead owner, or a pid never written by an owner killed mid-creation): take it over.
+    await unlink(path).catch(() => undefined);
+  }
+  throw new RetraceError(ErrorCode.usage, `${dir} is locked by another process (lock file ${path} keeps reappearing)`);
+}

@@ -1,0 +1,104 @@
+// Opening a file log: scan every segment, rebuild the index, cut a torn tail, report damage in the middle.
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeRecord, resyncOffset } from './fileLogRecord.js';
+import { FileLogIndex, indexedFieldsAt } from './fileLogIndex.js';
+import { listSegments, segmentFileName } from './fileLogSegment.js';
+
+export interface DamagedRecord {
+  segment: string;
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
+export interface RecoveryReport {
+  segments: number;
+  events: number;
+  /** The partial record cut from the end of the last segment (a write torn by a crash). */
+  tornTail?: DamagedRecord;
+  /** Damage anywhere else: left in place, skipped by every read, and listed here. */
+  corrupt: DamagedRecord[];
+}
+
+export interface RecoveredLog {
+  index: FileLogIndex;
+  report: RecoveryReport;
+  segments: number[];
+  /** Bytes of the last segment after any cut (where appends continue). */
+  lastSegmentBytes: number;
+}
+
+export interface WalkVisitor {
+  /** Returns false when the record, although its checksum holds, is not an event (reported as damage). */
+  record(offset: number, jsonStart: number, jsonEnd: number, next: number): boolean;
+  damage(offset: number, bytes: number, reason: string, trailing: boolean): void;
+}
+
+/** Walks the frames of one segment's bytes; damage is skipped to the next frame that checks out. */
+export function walkRecords(bytes: Buffer, start: number, end: number, visitor: WalkVisitor): void {
+  let offset = start;
+  while (offset < end) {
+    const decoded = decodeRecord(bytes, offset, end);
+    if (decoded.kind === 'record') {
+      if (!visitor.record(offset, decoded.jsonStart, decoded.jsonEnd, decoded.next)) {
+        visitor.damage(offset, decoded.next - offset, 'checksum holds but the record is not an event', false);
+      }
+      offset = decoded.next;
+      continue;
+    }
+    if (decoded.kind === 'incomplete') {
+      visitor.damage(offset, end - offset, 'partial record', true);
+      return;
+    }
+    let probe = resyncOffset(bytes, offset, end);
+    while (probe < end && decodeRecord(bytes, probe, end).kind !== 'record') probe = resyncOffset(bytes, probe, end);
+    visitor.damage(offset, probe - offset, decoded.reason, probe >= end);
+    offset = probe;
+  }
+}
+
+/** Scans `dir`'s segments into an index; truncates a torn tail of the last segment. */
+export async function recoverLog(dir: string): Promise<RecoveredLog> {
+  const segments = await listSegments(dir);
+  const index = new FileLogIndex();
+  const report: RecoveryReport = { segments: segments.length, events: 0, corrupt: [] };
+  let lastSegmentBytes = 0;
+  for (const [position, segment] of segments.entries()) {
+    const isLast = position === segments.length - 1;
+    const name = segmentFileName(segment);
+    const bytes = await readFile(join(dir, name));
+    let cutAt: number | undefined;
+    walkRecords(bytes, 0, bytes.length, {
+      record(offset, jsonStart, jsonEnd, next) {
+        const fields = indexedFieldsAt(bytes, jsonStart, jsonEnd);
+        if (!fields) return false;
+        index.add(fields, segment, offset, next - offset);
+        return true;
+      },
+      damage(offset, length, reason, trailing) {
+        const damaged = { segment: name, offset, bytes: length, reason };
+        if (trailing && isLast) {
+          report.tornTail = damaged;
+          cutAt = offset;
+        } else {
+          report.corrupt.push(damaged);
+        }
+      },
+    });
+    if (isLast) {
+      lastSegmentBytes = cutAt ?? bytes.length;
+      if (cutAt !== undefined) {
+        const handle = await open(join(dir, name), 'r+');
+        try {
+          await handle.truncate(cutAt);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+  }
+  report.events = index.eventCount;
+  return { index, report, segments, lastSegmentBytes };
+}
