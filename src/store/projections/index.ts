@@ -15,10 +15,13 @@ export {
   breakerTimeOpenMs,
   initialToolMetrics,
   reduceToolMetrics,
+  reportToolMetrics,
   toolMetricsProjection,
   type BreakerState,
   type BreakerView,
   type ProjectedToolMetrics,
+  type ToolMetricsReport,
+  type AttemptInFlight,
 } from './toolMetrics.js';
 export {
   emptyHistogram,

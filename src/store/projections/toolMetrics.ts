@@ -10,7 +10,13 @@ import {
   toolOf,
   type ToolRef,
 } from './eventData.js';
-import { emptyHistogram, recordLatency, type LatencyHistogram } from './latencyHistogram.js';
+import {
+  emptyHistogram,
+  recordLatency,
+  summarizeLatency,
+  type LatencyHistogram,
+  type LatencySummary,
+} from './latencyHistogram.js';
 import type { Projection } from './projection.js';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
@@ -48,10 +54,10 @@ export interface ProjectedToolMetrics extends ToolRef {
   latency: LatencyHistogram;
   breaker: BreakerView;
   /** Attempts started and not yet ended: where a success's latency is measured from. */
-  inFlight: readonly InFlightAttempt[];
+  inFlight: readonly AttemptInFlight[];
 }
 
-export interface InFlightAttempt {
+export interface AttemptInFlight {
   callId: string;
   startedAt: number;
 }
@@ -77,7 +83,7 @@ export const initialToolMetrics: ProjectedToolMetrics = {
 };
 
 // A short array: a tool has few attempts in flight at once, and an array of one shape copies fast.
-function withoutInFlight(inFlight: readonly InFlightAttempt[], callId: string): readonly InFlightAttempt[] {
+function withoutInFlight(inFlight: readonly AttemptInFlight[], callId: string): readonly AttemptInFlight[] {
   return inFlight.some((attempt) => attempt.callId === callId)
     ? inFlight.filter((attempt) => attempt.callId !== callId)
     : inFlight;
@@ -225,4 +231,20 @@ export const toolMetricsProjection: Projection<ProjectedToolMetrics> = {
 /** Time the circuit has not been closed, counting a period still under way at `now`. */
 export function breakerTimeOpenMs(breaker: BreakerView, now: number): number {
   return breaker.timeOpenMs + (breaker.openSince === undefined ? 0 : Math.max(0, now - breaker.openSince));
+}
+
+/** What `retrace metrics` shows of one tool: the counts, latency percentiles, and the breaker with its time open at `now`. */
+export interface ToolMetricsReport extends Omit<ProjectedToolMetrics, 'latency' | 'inFlight' | 'breaker'> {
+  latency: LatencySummary;
+  breaker: { state: BreakerState; openings: number; timeOpenMs: number };
+}
+
+export function reportToolMetrics(metrics: ProjectedToolMetrics, now: number): ToolMetricsReport {
+  const { latency, inFlight: _inFlight, breaker, ...counts } = metrics;
+  return {
+    ...counts,
+    escalations: { ...counts.escalations },
+    latency: summarizeLatency(latency),
+    breaker: { state: breaker.state, openings: breaker.openings, timeOpenMs: breakerTimeOpenMs(breaker, now) },
+  };
 }

@@ -6,6 +6,7 @@ import {
   foldAll,
   percentile,
   recordLatency,
+  reportToolMetrics,
   summarizeLatency,
   toolMetricsProjection,
 } from '../../../src/store/projections/index.js';
@@ -102,6 +103,18 @@ describe('tool metrics projection', () => {
     expect(metrics && breakerTimeOpenMs(metrics.breaker, 110_000)).toBe(71_000);
     expect(metricsOf(events.slice(0, 2)).get('srv/primary')?.breaker.state).toBe('halfOpen');
     expect(metrics).toMatchObject({ server: 'srv', tool: 'primary', totalCalls: 0 });
+  });
+});
+
+describe('the metrics report', () => {
+  it('shows counts, latency percentiles and the time open so far, without the bookkeeping', async () => {
+    const { events } = await retriesThenFallback();
+    const metrics = metricsOf(events).get('srv/primary');
+    const report = metrics && reportToolMetrics(metrics, 0);
+    expect(report).toMatchObject({ server: 'srv', tool: 'primary', totalCalls: 3, retries: 2, errorRate: 1 });
+    expect(report?.latency).toEqual({ count: 3, minMs: 1, maxMs: 12, meanMs: 6, p50Ms: 5, p95Ms: 12, p99Ms: 12 });
+    expect(report?.breaker).toEqual({ state: 'closed', openings: 0, timeOpenMs: 0 });
+    expect(report && 'inFlight' in report).toBe(false);
   });
 });
 
