@@ -27,11 +27,16 @@ import { createResultCache, type ResultCache } from './resultCache.js';
 import { createToolMetrics, type ToolMetrics, type ToolMetricsRegistry, type TriggerHit } from './toolMetrics.js';
 import { createRedactor } from '../common/redact.js';
 import { ANNOTATION_WAIT_MS, createAnnotationLookup } from './annotationLookup.js';
+import { createEventIdFactory } from '../events/eventIds.js';
+import { createEventWriter, type EmittedFact } from '../events/eventWriter.js';
+import type { EventStore } from '../store/eventStore.js';
 import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
 
 export interface RuntimeOptions {
+  /** Where every fact is appended (the file log by default in the CLI); without one, nothing is recorded. */
+  store?: EventStore;
   /** A parsed config, or a plain object validated here. */
   config?: RuntimeConfig | RuntimeConfigInput;
   connector?: McpConnector;
@@ -47,6 +52,12 @@ export interface CallOptions {
   callId?: string;
 }
 
+/** A call's outcome with the run it was recorded as (its runId is the call's id). */
+export type RecordedOutcome = ToolCallOutcome & { runId: string };
+
+/** Breaker transitions belong to no call: they are recorded in a run of their own. */
+export const BREAKER_RUN_ID = 'breakers';
+
 export type RuntimeEvent = ToolCallEmitted | (BreakerEvent & { type: `breaker.${string}` });
 
 export interface Runtime {
@@ -55,7 +66,7 @@ export interface Runtime {
     tool: string,
     args?: Record<string, unknown>,
     options?: CallOptions,
-  ): Promise<ToolCallOutcome>;
+  ): Promise<RecordedOutcome>;
   listTools(server: string): Promise<ToolInfo[]>;
   breakers(): BreakerStatus[];
   metrics(): ToolMetrics[];
@@ -96,8 +107,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const eventListeners = new Set<(event: RuntimeEvent) => void>();
   const active = new Set<ToolCallRun>();
   const logEvent = createToolCallLogger(logger, config.log.redact);
+  const store = options.store;
+  const eventWriter = createEventWriter({ clock, random, redact: config.log.redact });
+  const newCallId = createEventIdFactory({ clock, random });
+  /** Per run: the last append (appends resolve in order) and the first failure to record. */
+  const recording = new Map<string, { last: Promise<void>; error?: unknown }>();
   const redact = createRedactor(config.log.redact);
-  let callCounter = 0;
   let closed = false;
 
   const breakers: BreakerRegistry = createBreakerRegistry({
@@ -107,7 +122,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return policyFor(config, server, tool, annotations.known(server)?.get(tool)).breaker;
     },
   });
-  breakers.on((event) => publish(event as RuntimeEvent));
+  breakers.on((event) => {
+    record(BREAKER_RUN_ID, event);
+    publish(event as RuntimeEvent);
+  });
 
   /** Listeners get events with secrets redacted, and a listener that throws harms nobody else. */
   function publish(event: RuntimeEvent): void {
@@ -116,14 +134,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     for (const listener of eventListeners) deliver(listener, shown);
   }
 
+  /** Redaction paths are relative to the event's data (`args.token`, `result.structuredContent.secret`), as in the log. */
   function redactEvent(event: RuntimeEvent): RuntimeEvent {
-    if (event.type === 'toolcall.requested') return { ...event, args: redact(event.args) as typeof event.args };
+    if (event.type === 'toolcall.requested') {
+      const shown = redact({ args: event.args }) as Pick<typeof event, 'args'>;
+      return { ...event, args: shown.args };
+    }
     if (event.type === 'toolcall.succeeded') {
-      return {
-        ...event,
-        args: redact(event.args) as typeof event.args,
-        result: redact(event.result) as typeof event.result,
-      };
+      const shown = redact({ args: event.args, result: event.result }) as Pick<typeof event, 'args' | 'result'>;
+      return { ...event, args: shown.args, result: shown.result };
     }
     return event;
   }
@@ -164,7 +183,38 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
 
   /** Where the machine's facts go: breaker, cache, metrics, logs, listeners. */
+  /** Appends a fact to the store; the call's outcome waits for its run's appends (nothing reported before it is durable). */
+  function record(runId: string, fact: EmittedFact): void {
+    if (!store) return;
+    let entry = recording.get(runId);
+    if (!entry) recording.set(runId, (entry = { last: Promise.resolve() }));
+    const current = entry;
+    try {
+      current.last = store.append([eventWriter.toEnvelope(runId, fact)]).catch((error: unknown) => {
+        current.error ??= error;
+      });
+    } catch (error) {
+      current.error ??= error;
+    }
+  }
+
+  async function recorded(runId: string): Promise<void> {
+    const entry = recording.get(runId);
+    if (!entry) return;
+    await entry.last;
+    recording.delete(runId);
+    eventWriter.forgetRun(runId);
+    if (entry.error !== undefined) {
+      throw new RetraceError(
+        ErrorCode.store,
+        `run ${runId} could not be recorded: ${entry.error instanceof Error ? entry.error.message : String(entry.error)}`,
+        { cause: entry.error },
+      );
+    }
+  }
+
   function onEmitted(event: ToolCallEmitted): void {
+    record(event.callId, event);
     logEvent(event);
     publish(event);
     const key = `${event.server}/${event.tool}`;
@@ -254,13 +304,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     tool: string,
     args: Record<string, unknown> = {},
     callOptions: CallOptions = {},
-  ): Promise<ToolCallOutcome> {
+  ): Promise<RecordedOutcome> {
     if (closed) throw new RetraceError(ErrorCode.closed, 'the runtime is closed');
     const overrides = callOptions.policy === undefined ? undefined : ToolPolicyConfig.parse(callOptions.policy);
     const target = await primaryTarget({ server, tool }, overrides, callOptions.signal);
     const fallbacks = target.policy.fallbacks.map((ref) => (ref === null ? null : targetNow(splitRef(ref, server))));
     const input: ToolCallInput = {
-      callId: callOptions.callId ?? `call-${clock.now().toString(36)}-${(callCounter += 1).toString(36)}`,
+      callId: callOptions.callId ?? newCallId(),
       target,
       fallbacks,
       args,
@@ -281,7 +331,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     callOptions.signal?.addEventListener('abort', onAbort, { once: true });
     if (callOptions.signal?.aborted) onAbort();
     try {
-      return await run.done;
+      const outcome = await run.done;
+      await recorded(input.callId);
+      return { ...outcome, runId: input.callId };
     } finally {
       callOptions.signal?.removeEventListener('abort', onAbort);
       active.delete(run);
@@ -305,6 +357,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       closed = true;
       for (const handle of active) handle.cancel('the runtime is closing');
       breakers.stop();
+      await Promise.all([...recording.keys()].map((runId) => recorded(runId).catch(() => undefined)));
       await connector.close();
     },
   } as Runtime;

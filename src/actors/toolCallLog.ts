@@ -5,7 +5,8 @@ import type { ToolCallEmitted } from '../machines/toolCallTypes.js';
 
 export type ToolCallLogger = (event: ToolCallEmitted) => void;
 
-/** Keeps each call's arguments from its `requested` event so error records can show them as `params`. */
+/** Redaction paths are relative to event data (`args.token`), as in the log and the event stream.
+ * Keeps each call's arguments from its `requested` event so error records can show them as `params`. */
 export function createToolCallLogger(logger: Logger, redactPaths: string[]): ToolCallLogger {
   const redact = createRedactor(redactPaths);
   const paramsByCall = new Map<string, unknown>();
@@ -23,7 +24,7 @@ export function createToolCallLogger(logger: Logger, redactPaths: string[]): Too
           tool_name: event.tool,
           error_type: failure.kind,
           error_message: failure.message,
-          params: redact(paramsByCall.get(event.callId)),
+          params: (redact({ args: paramsByCall.get(event.callId) }) as { args: unknown }).args,
           retry_attempt: event.n,
           context: {
             server: event.server,

@@ -11,6 +11,8 @@ export const ErrorCode = {
   connection: 'E_CONNECTION',
   usage: 'E_USAGE',
   closed: 'E_CLOSED',
+  store: 'E_STORE',
+  event: 'E_EVENT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

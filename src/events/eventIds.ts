@@ -16,7 +16,8 @@ export interface EventIdOptions {
  */
 export function createEventIdFactory(options: EventIdOptions): EventIdFactory {
   const next = monotonicFactory(options.random);
-  return () => next(options.clock.now());
+  // ulidx's monotonic factory starts from time 0 with no random part yet: a clock at 0 (a test clock) must not reach it.
+  return () => next(Math.max(1, options.clock.now()));
 }
 
 /** The clock time (ms) an event id was made at. */

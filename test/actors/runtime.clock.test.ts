@@ -5,6 +5,7 @@ import { createRuntime, type RuntimeEvent } from '../../src/actors/runtime.js';
 import type { Escalation } from '../../src/policy/escalation.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from '../../src/config/runtimeConfig.js';
 import { createTestClock, type TestClock } from '../../src/testing/testClock.js';
+import { createMemoryStore } from '../support/memoryStore.js';
 import { createScriptedConnector, type ScriptedAnswer } from '../support/scriptedConnector.js';
 
 const unavailable: ScriptedAnswer = { failure: { source: 'http', status: 503, headers: {}, message: 'HTTP 503' } };
@@ -15,6 +16,7 @@ async function drive<T>(promise: Promise<T>, clock: TestClock): Promise<T> {
   const result = promise.finally(() => {
     settled = true;
   });
+  result.catch(() => undefined); // the caller awaits it; a rejection before then is not unhandled
   for (let i = 0; i < 100_000 && !settled; i += 1) {
     for (let j = 0; j < 5; j += 1) await new Promise<void>((resolve) => setImmediate(resolve));
     if (!settled && !clock.runNext()) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -265,12 +267,12 @@ describe('runtime on a simulated clock', () => {
     await runtime.close();
   });
 
-  it('shows listeners the events with secrets redacted', async () => {
-    const { call, events, runtime } = setup({}, () => ({ text: 'done' }));
+  it('shows listeners the events with secrets redacted, by key and by configured path', async () => {
+    const { call, events, runtime } = setup({ log: { redact: ['args.version'] } }, () => ({ text: 'done' }));
     await call('deploy', { version: '1.2.3', approval_token: 'hunter2', nested: { password: 'pw' } });
     expect(JSON.stringify(events)).not.toMatch(/hunter2|"pw"/);
     const requested = events.find((event) => event.type === 'toolcall.requested');
-    expect(requested).toMatchObject({ args: { version: '1.2.3', approval_token: '[redacted]' } });
+    expect(requested).toMatchObject({ args: { version: '[redacted]', approval_token: '[redacted]' } });
     await runtime.close();
   });
 
@@ -338,6 +340,48 @@ describe('runtime on a simulated clock', () => {
       durationMs: 30_000,
       error: { kind: 'timeout' },
     });
+    await runtime.close();
+  });
+
+  it('records every fact of a call as a run with a gap-free seq before it answers, and names the run', async () => {
+    const clock = createTestClock(1_700_000_000_000);
+    const store = createMemoryStore();
+    let n = 0;
+    const connector = createScriptedConnector(clock, () => ((n += 1) === 1 ? unavailable : { text: 'ok' }));
+    const runtime = createRuntime({
+      config: { servers: { srv: { command: 'unused' } }, defaults: { jitter: 'none' } },
+      connector,
+      clock,
+      random: () => 0.5,
+      store,
+    });
+    const outcome = await drive(runtime.callTool('srv', 'tool', { token: 'secret-value' }), clock);
+    expect(outcome.status).toBe('succeeded');
+    const run = await store.read(outcome.runId);
+    expect(run.map((event) => event.type)).toEqual([
+      'toolcall.requested',
+      'toolcall.attempt.started',
+      'toolcall.attempt.failed',
+      'toolcall.backoff.scheduled',
+      'toolcall.attempt.started',
+      'toolcall.succeeded',
+    ]);
+    expect(run.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(JSON.stringify(run)).not.toContain('secret-value');
+    expect((await store.runs()).find((summary) => summary.runId === outcome.runId)?.status).toBe('succeeded');
+    await runtime.close();
+  });
+
+  it('refuses to report a call it could not record', async () => {
+    const clock = createTestClock(1_700_000_000_000);
+    const store = createMemoryStore({ failAppends: () => true });
+    const runtime = createRuntime({
+      config: { servers: { srv: { command: 'unused' } } },
+      connector: createScriptedConnector(clock, () => ({ text: 'ok' })),
+      clock,
+      store,
+    });
+    await expect(drive(runtime.callTool('srv', 'tool'), clock)).rejects.toThrow(/could not be recorded: disk full/);
     await runtime.close();
   });
 

@@ -50,3 +50,10 @@ describe('createEventIdFactory', () => {
     expect(eventIdTime(made[3] ?? '')).toBe(1_700_000_000_000);
   });
 });
+
+describe('a clock at zero', () => {
+  it('still makes ids', () => {
+    const next = createEventIdFactory({ clock: { now: () => 0 }, random: () => 0.5 });
+    expect(next() < next()).toBe(true);
+  });
+});
