@@ -11,6 +11,8 @@ export interface NatsConnectOptions {
   /** Keep reconnecting forever once connected (the bus); a store fails fast instead. */
   reconnectForever?: boolean;
   timeoutMs?: number;
+  /** Wait between reconnect attempts. */
+  reconnectTimeWaitMs?: number;
 }
 
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
@@ -20,7 +22,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       name: options.name,
       timeout: options.timeoutMs ?? 5_000,
       ...(options.reconnectForever === true
-        ? { reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 }
+        ? { reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: options.reconnectTimeWaitMs ?? 250 }
         : {}),
     });
   } catch (error) {
