@@ -127,9 +127,10 @@ export function readEscalation(data: Data): EscalationView | undefined {
   if (!isRecord(escalation) || typeof escalation.level !== 'string' || !escalationLevels.includes(escalation.level)) {
     return undefined;
   }
-  const tool = toolOf(escalation) ?? toolOf(data) ?? { server: '', tool: '' };
+  const tool = toolOf(escalation) ?? toolOf(data);
   return {
-    ...tool,
+    server: tool?.server ?? '',
+    tool: tool?.tool ?? '',
     level: escalation.level as EscalationLevel,
     trigger: stringOr(escalation.trigger, ''),
     message: stringOr(escalation.message, ''),
