@@ -75,10 +75,63 @@ export function indexedFieldsOf(json: string): IndexedFields | undefined {
   return { runId, seq, ts, type };
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The index fields of the record in `bytes[jsonStart, jsonEnd)` by walking its top-level keys up to `data` without
+ * building the event: opening a log must not parse every event. Anything unusual (an escape in a string, a nested
+ * value before `data`) falls back to `JSON.parse` of the header text.
+ */
+export function indexedFieldsAt(bytes: Buffer, jsonStart: number, jsonEnd: number): IndexedFields | undefined {
+  let runId: string | undefined;
+  let type: string | undefined;
+  let seq: number | undefined;
+  let ts: number | undefined;
+  let cursor = jsonStart + 1;
+  if (bytes[jsonStart] !== 0x7b) return fallback(bytes, jsonStart, jsonEnd);
+  while (cursor < jsonEnd) {
+    if (bytes[cursor] !== QUOTE) return fallback(bytes, jsonStart, jsonEnd);
+    const keyStart = cursor + 1;
+    const keyEnd = bytes.indexOf(QUOTE, keyStart);
+    if (keyEnd === -1 || keyEnd >= jsonEnd || bytes[keyEnd + 1] !== COLON) return fallback(bytes, jsonStart, jsonEnd);
+    const keyLength = keyEnd - keyStart;
+    const first = bytes[keyStart];
+    const valueStart = keyEnd + 2;
+    if (keyLength === 4 && first === 0x64 /* data */) break;
+    let valueEnd: number;
+    if (bytes[valueStart] === QUOTE) {
+      valueEnd = valueStart + 1;
+      while (valueEnd < jsonEnd && bytes[valueEnd] !== QUOTE) {
+        if (bytes[valueEnd] === BACKSLASH) return fallback(bytes, jsonStart, jsonEnd);
+        valueEnd += 1;
+      }
+      valueEnd += 1;
+      if (keyLength === 5 && first === 0x72 /* runId */) runId = bytes.toString('utf8', valueStart + 1, valueEnd - 1);
+      else if (keyLength === 4 && first === 0x74 /* type */)
+        type = bytes.toString('utf8', valueStart + 1, valueEnd - 1);
+    } else {
+      valueEnd = valueStart;
+      while (valueEnd < jsonEnd && bytes[valueEnd] !== COMMA && bytes[valueEnd] !== CLOSE_BRACE) valueEnd += 1;
+      if (keyLength === 3 && first === 0x73 /* seq */) seq = Number(bytes.toString('latin1', valueStart, valueEnd));
+      else if (keyLength === 2 && first === 0x74 /* ts */) ts = Number(bytes.toString('latin1', valueStart, valueEnd));
+    }
+    if (bytes[valueEnd] !== COMMA) break;
+    cursor = valueEnd + 1;
+  }
+  if (runId === undefined || type === undefined || seq === undefined || ts === undefined) {
+    return fallback(bytes, jsonStart, jsonEnd);
+  }
+  if (!Number.isFinite(seq) || !Number.isFinite(ts)) return undefined;
+  return { runId, seq, ts, type };
+}
+
 const DATA_KEY = Buffer.from(',"data":');
 
-/** The index fields of the record in `bytes[jsonStart, jsonEnd)`, decoding only the text before `data`. */
-export function indexedFieldsAt(bytes: Buffer, jsonStart: number, jsonEnd: number): IndexedFields | undefined {
+function fallback(bytes: Buffer, jsonStart: number, jsonEnd: number): IndexedFields | undefined {
   // Searched within the record only: a record without `data` must not send the search through the whole segment.
   const dataAt = bytes.subarray(jsonStart, jsonEnd).indexOf(DATA_KEY);
   try {
