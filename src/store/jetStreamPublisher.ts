@@ -14,13 +14,16 @@ export interface PipelinedMessage {
   msgId: string;
   /** `Nats-Expected-Last-Subject-Sequence` (0: the subject must be empty). */
   expectedLastSubjectSequence?: number;
+  /** `Nats-Expected-Last-Sequence`: the stream's last sequence. */
+  expectedLastSequence?: number;
   extraHeaders?: Record<string, string>;
 }
 
 interface Pending {
   resolve: (outcome: PublishOutcome) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  subject: string;
+  sentAtMs: number;
 }
 
 interface PubAckWire {
@@ -40,6 +43,8 @@ export class PipelinedPublisher {
   private readonly pending = new Map<string, Pending>();
   private readonly subscription: Subscription;
   private nextToken = 0;
+  /** One sweep for every pending ack: a timer per message costs more than the publish. */
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -57,32 +62,52 @@ export class PipelinedPublisher {
     if (message.expectedLastSubjectSequence !== undefined) {
       hdrs.set('Nats-Expected-Last-Subject-Sequence', String(message.expectedLastSubjectSequence));
     }
+    if (message.expectedLastSequence !== undefined) {
+      hdrs.set('Nats-Expected-Last-Sequence', String(message.expectedLastSequence));
+    }
     for (const [key, value] of Object.entries(message.extraHeaders ?? {})) hdrs.set(key, value);
     return new Promise<PublishOutcome>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(token);
-        reject(
-          new RetraceError(
-            ErrorCode.connection,
-            `JetStream did not acknowledge ${message.subject} within ${this.ackTimeoutMs} ms (is stream ${this.stream} there?)`,
-          ),
-        );
-      }, this.ackTimeoutMs);
-      this.pending.set(token, { resolve, reject, timer });
+      this.pending.set(token, { resolve, reject, subject: message.subject, sentAtMs: performance.now() });
+      this.startSweeper();
       try {
         this.nc.publish(message.subject, message.payload, { reply: `${this.inbox}.${token}`, headers: hdrs });
       } catch (error) {
-        clearTimeout(timer);
         this.pending.delete(token);
         reject(new RetraceError(ErrorCode.connection, `cannot publish to NATS: ${String(error)}`, { cause: error }));
       }
     });
   }
 
+  private startSweeper(): void {
+    if (this.sweeper !== undefined) return;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.ackTimeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  private sweep(): void {
+    const cutoff = performance.now() - this.ackTimeoutMs;
+    for (const [token, entry] of this.pending) {
+      // Insertion order is send order: the first young entry ends the sweep.
+      if (entry.sentAtMs > cutoff) break;
+      this.pending.delete(token);
+      entry.reject(
+        new RetraceError(
+          ErrorCode.connection,
+          `JetStream did not acknowledge ${entry.subject} within ${this.ackTimeoutMs} ms (is stream ${this.stream} there?)`,
+        ),
+      );
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
   close(): void {
     this.subscription.unsubscribe();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     for (const [token, entry] of this.pending) {
-      clearTimeout(entry.timer);
       entry.reject(
         new RetraceError(ErrorCode.closed, 'the JetStream store was closed before the append was acknowledged'),
       );
@@ -95,7 +120,6 @@ export class PipelinedPublisher {
     const entry = this.pending.get(token);
     if (!entry) return;
     this.pending.delete(token);
-    clearTimeout(entry.timer);
     if (error) {
       entry.reject(
         new RetraceError(ErrorCode.connection, `JetStream publish failed: ${error.message}`, { cause: error }),

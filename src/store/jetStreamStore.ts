@@ -14,13 +14,11 @@ import { DEFAULT_NATS_SERVERS, connectNats } from '../events/natsConnect.js';
 import { DEFAULT_EVENT_SUBJECT_PREFIX, assertDottedSubject, assertSubjectSafeRunId } from '../events/natsSubjects.js';
 import type { EventStore, RunSummary, StorePosition, StoredEvent } from './eventStore.js';
 import { terminalStatus } from './eventStore.js';
-import { decodeStoredEvent, encodeEvent, EVENT_TYPE_HEADER } from './jetStreamCodec.js';
+import { JetStreamAppender } from './jetStreamAppender.js';
+import { decodeStoredEvent } from './jetStreamCodec.js';
 import { PipelinedPublisher } from './jetStreamPublisher.js';
 
 export const DEFAULT_EVENT_STREAM = 'RETRACE_EVENTS';
-
-/** nats-server's error code when `Nats-Expected-Last-Subject-Sequence` does not hold. */
-const WRONG_LAST_SUBJECT_SEQUENCE = 10071;
 
 export interface JetStreamStoreOptions {
   servers?: string | string[];
@@ -46,9 +44,8 @@ export interface JetStreamStore extends EventStore {
  * (the bus) still publishes `<prefix>.<runId>.<type>`; the stream binds `<prefix>.*`, which does not
  * match those, so the two never mix.
  *
- * Single writer: each event is published expecting the run's last stream sequence as this writer
- * knows it, so the next event of a run waits for the previous one's ack. Appends are pipelined
- * across runs (every run has one event in flight, all acks gathered by one subscription).
+ * Single writer: every event expects its run's last stream sequence (see jetStreamAppender.ts for how
+ * that stays pipelined), all acks gathered by one reply subscription (jetStreamPublisher.ts).
  */
 export async function createJetStreamStore(options: JetStreamStoreOptions = {}): Promise<JetStreamStore> {
   const servers = options.servers ?? DEFAULT_NATS_SERVERS;
@@ -123,10 +120,7 @@ async function ensureStream(jsm: JetStreamManager, stream: string, prefix: strin
 
 class JetStreamEventStore implements JetStreamStore {
   private readonly publisher: PipelinedPublisher;
-  /** The stream sequence of each run's last event, as this writer knows it. */
-  private readonly lastStreamSeq = new Map<string, number>();
-  /** Appends of one run queue behind each other; different runs run side by side. */
-  private readonly runQueues = new Map<string, Promise<void>>();
+  private readonly appender: JetStreamAppender;
   private closed = false;
 
   constructor(
@@ -138,6 +132,7 @@ class JetStreamEventStore implements JetStreamStore {
     ackTimeoutMs: number,
   ) {
     this.publisher = new PipelinedPublisher(nc, stream, ackTimeoutMs);
+    this.appender = new JetStreamAppender(this.publisher, jsm, stream, (runId) => this.subjectFor(runId));
   }
 
   subjectFor(runId: string): string {
@@ -147,73 +142,7 @@ class JetStreamEventStore implements JetStreamStore {
 
   async append(events: readonly EventEnvelope[]): Promise<void> {
     this.assertOpen();
-    const byRun = new Map<string, EventEnvelope[]>();
-    for (const event of events) {
-      assertSubjectSafeRunId(event.runId);
-      const list = byRun.get(event.runId);
-      if (list) list.push(event);
-      else byRun.set(event.runId, [event]);
-    }
-    const appends = [...byRun].map(([runId, runEvents]) => {
-      const previous = this.runQueues.get(runId) ?? Promise.resolve();
-      const next = previous.catch(() => undefined).then(() => this.appendRun(runId, runEvents));
-      const settled = next.catch(() => undefined);
-      this.runQueues.set(runId, settled);
-      void settled.then(() => {
-        if (this.runQueues.get(runId) === settled) this.runQueues.delete(runId);
-      });
-      return next;
-    });
-    const results = await Promise.allSettled(appends);
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure) throw failure.reason;
-  }
-
-  private async appendRun(runId: string, events: readonly EventEnvelope[]): Promise<void> {
-    const subject = this.subjectFor(runId);
-    const first = events[0];
-    if (!first) return;
-    let last = this.lastStreamSeq.get(runId) ?? (await this.lookUpRun(runId, subject, first.seq));
-    for (const event of events) {
-      const outcome = await this.publisher.publish({
-        subject,
-        payload: encodeEvent(event),
-        msgId: event.id,
-        expectedLastSubjectSequence: last,
-        extraHeaders: { [EVENT_TYPE_HEADER]: event.type },
-      });
-      if (!outcome.ok) {
-        this.lastStreamSeq.delete(runId);
-        if (outcome.errCode === WRONG_LAST_SUBJECT_SEQUENCE) {
-          throw new RetraceError(
-            ErrorCode.connection,
-            `run ${runId}: another writer appended to it (event seq ${event.seq} refused: ${outcome.description}); a run has one writer`,
-          );
-        }
-        throw new RetraceError(
-          ErrorCode.connection,
-          `run ${runId}: JetStream refused event seq ${event.seq}: ${outcome.description} (${outcome.errCode})`,
-        );
-      }
-      // A duplicate (same event id inside the dedupe window) was stored before: the run's last stays put.
-      if (!outcome.duplicate) last = outcome.seq;
-      this.lastStreamSeq.set(runId, last);
-    }
-  }
-
-  /** A run this writer has not written yet: seq 1 expects an empty subject; later seqs continue what is stored. */
-  private async lookUpRun(runId: string, subject: string, firstSeq: number): Promise<number> {
-    if (firstSeq === 1) return 0;
-    const stored = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
-    if (!stored) return 0;
-    const storedEvent = decodeStoredEvent(stored.data, this.stream, stored.seq);
-    if (storedEvent.seq < firstSeq - 1) {
-      throw new RetraceError(
-        ErrorCode.connection,
-        `run ${runId}: the stream holds up to seq ${storedEvent.seq}, this append starts at ${firstSeq} (a gap)`,
-      );
-    }
-    return stored.seq;
+    await this.appender.append(events);
   }
 
   async read(runId: string, fromSeq = 1): Promise<EventEnvelope[]> {
@@ -288,7 +217,7 @@ class JetStreamEventStore implements JetStreamStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.runQueues.values()]);
+    await this.appender.settled();
     this.publisher.close();
     await this.nc.close();
   }

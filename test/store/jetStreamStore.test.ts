@@ -77,6 +77,40 @@ describe('the JetStream store', () => {
     expect((await writerA.read('run-two')).map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
+  it('keeps every run whole and in order when two writers append to the stream at the same time', async () => {
+    const writerA = await openStore();
+    const writerB = await openStore();
+    const many = (runId: string): EventEnvelope[] => Array.from({ length: 3_000 }, (_, i) => event(runId, i + 1));
+    await Promise.all([writerA.append(many('run-p1')), writerB.append(many('run-p2')), writerA.append(many('run-p3'))]);
+    for (const runId of ['run-p1', 'run-p2', 'run-p3']) {
+      const stored = await writerB.read(runId);
+      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 3_000 }, (_, i) => i + 1));
+    }
+  });
+
+  it('lets only one of two writers racing on the same run through, and stores its events alone', async () => {
+    const writerA = await openStore();
+    const writerB = await openStore();
+    const batchA = Array.from({ length: 2_000 }, (_, i) => event('run-race', i + 1));
+    const batchB = Array.from({ length: 2_000 }, (_, i) => event('run-race', i + 1));
+    const [a, b] = await Promise.allSettled([writerA.append(batchA), writerB.append(batchB)]);
+    expect([a.status, b.status].sort()).toEqual(['fulfilled', 'rejected']);
+    const loser = a.status === 'rejected' ? a : (b as PromiseRejectedResult);
+    expect(String((loser.reason as Error).message)).toMatch(/another writer/);
+    const winner = a.status === 'fulfilled' ? batchA : batchB;
+    expect((await writerA.read('run-race')).map((e) => e.id)).toEqual(winner.map((e) => e.id));
+  });
+
+  it('refuses a writer whose view of a run went stale, and lets the current writer continue', async () => {
+    const writerA = await openStore();
+    const writerB = await openStore();
+    await writerA.append([event('run-stale', 1)]);
+    await writerB.append([event('run-stale', 2)]);
+    await expect(writerA.append([event('run-stale', 2)])).rejects.toThrow(/another writer/);
+    await writerB.append([event('run-stale', 3)]);
+    expect((await writerB.read('run-stale')).map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
   it('reads one run by its subject without the events of the others, across interleaved appends', async () => {
     const store = await openStore();
     const batch: EventEnvelope[] = [];
