@@ -6,9 +6,10 @@ import { ErrorCode, RetraceError } from '../common/errors.js';
 import { EventEnvelope } from '../events/envelope.js';
 import type { Durability, EventStore, RunSummary, StoredEvent } from './eventStore.js';
 import type { FileLogIndex } from './fileLogIndex.js';
+import { writeIndexFile } from './fileLogIndexFile.js';
 import { acquireLock } from './fileLogLock.js';
 import { decodeRecord, encodeRecord } from './fileLogRecord.js';
-import { recoverLog, walkRecords, type RecoveryReport } from './fileLogRecovery.js';
+import { recoverLog, walkRecords, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
 import { compactSegments } from './fileLogRetention.js';
 import { formatPosition, listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
 import { createTailHub } from './fileLogTail.js';
@@ -23,6 +24,8 @@ export interface FileLogOptions {
   segmentBytes?: number;
   /** The clock `retain` measures age by. */
   clock?: Clock;
+  /** How much is checked at open (see `VerifyMode`); `tail` by default. */
+  verify?: VerifyMode;
 }
 
 export interface FileLog extends EventStore {
@@ -43,7 +46,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   const lock = await acquireLock(dir);
   let recovered;
   try {
-    recovered = await recoverLog(dir);
+    recovered = await recoverLog(dir, options.verify);
   } catch (error) {
     await lock.release();
     throw error;
@@ -59,6 +62,8 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     segmentBytes,
     segment: recovered.segments.at(-1) ?? 1,
     segmentSize: recovered.lastSegmentBytes,
+    segmentCrc: recovered.lastSegmentCrc,
+    onSegmentClosed: (segment, size, crc) => writeIndexFile(dir, segment, size, crc, index),
     onCommitted(records) {
       for (const record of records) index.add(record.fields, record.segment, record.offset, record.frameBytes);
       tails.publish(records.map((record) => record.event));
@@ -153,8 +158,14 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
           found.push({ position: formatPosition(segment, offset), event });
           return true;
         },
-        // Damage was reported at open (recoveryReport); reads step over it.
-        damage: () => undefined,
+        damage(offset, _bytes, reason) {
+          // Damage reported at open is stepped over; damage found only now (a segment trusted by its index) is an error.
+          const name = segmentFileName(segment);
+          if (recoveryReport.corrupt.some((damaged) => damaged.segment === name && damaged.offset === offset)) return;
+          throw new RetraceError(ErrorCode.config, `${join(dir, name)} at byte ${offset}: ${reason}`, {
+            location: { file: join(dir, name) },
+          });
+        },
       });
       yield* found;
     }

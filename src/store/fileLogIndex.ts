@@ -9,12 +9,29 @@ export interface IndexedFields {
   type: string;
 }
 
+/** What one segment holds of one run, beyond the positions: enough to rebuild the run's summary from index files. */
+export interface SegmentRunSummary {
+  firstTs: number;
+  lastTs: number;
+  lastType: string;
+  /** The last terminal status an event in this segment gave the run. */
+  terminal: RunSummary['status'] | undefined;
+}
+
 export interface RunEntries {
   summary: RunSummary;
+  bySegment: Map<number, SegmentRunSummary>;
   segments: number[];
   offsets: number[];
   frameBytes: number[];
   seqs: number[];
+}
+
+export interface SegmentChunk {
+  offsets: number[];
+  frameBytes: number[];
+  seqs: number[];
+  summary: SegmentRunSummary;
 }
 
 export class FileLogIndex {
@@ -34,6 +51,7 @@ export class FileLogIndex {
           lastTs: fields.ts,
           lastType: fields.type,
         },
+        bySegment: new Map(),
         segments: [],
         offsets: [],
         frameBytes: [],
@@ -45,14 +63,83 @@ export class FileLogIndex {
     entries.offsets.push(offset);
     entries.frameBytes.push(frameBytes);
     entries.seqs.push(fields.seq);
+    const terminal = terminalStatus(fields.type);
+    const inSegment = entries.bySegment.get(segment);
+    if (inSegment) {
+      inSegment.firstTs = Math.min(inSegment.firstTs, fields.ts);
+      inSegment.lastTs = Math.max(inSegment.lastTs, fields.ts);
+      inSegment.lastType = fields.type;
+      inSegment.terminal = terminal ?? inSegment.terminal;
+    } else {
+      entries.bySegment.set(segment, { firstTs: fields.ts, lastTs: fields.ts, lastType: fields.type, terminal });
+    }
     const summary = entries.summary;
     summary.events += 1;
     summary.lastSeq = Math.max(summary.lastSeq, fields.seq);
     summary.firstTs = Math.min(summary.firstTs, fields.ts);
     summary.lastTs = Math.max(summary.lastTs, fields.ts);
     summary.lastType = fields.type;
-    summary.status = terminalStatus(fields.type) ?? summary.status;
+    summary.status = terminal ?? summary.status;
     this.eventCount += 1;
+  }
+
+  /** Adds what an index file says one segment holds of a run (segments are added in log order). */
+  addSegment(runId: string, segment: number, chunk: SegmentChunk): void {
+    const { offsets, frameBytes, seqs, summary: inSegment } = chunk;
+    let entries = this.runs.get(runId);
+    if (!entries) {
+      entries = {
+        summary: {
+          runId,
+          status: 'running',
+          events: 0,
+          lastSeq: 0,
+          firstTs: inSegment.firstTs,
+          lastTs: inSegment.lastTs,
+          lastType: inSegment.lastType,
+        },
+        bySegment: new Map(),
+        segments: [],
+        offsets: [],
+        frameBytes: [],
+        seqs: [],
+      };
+      this.runs.set(runId, entries);
+    }
+    entries.bySegment.set(segment, { ...inSegment });
+    for (let i = 0; i < offsets.length; i += 1) {
+      entries.segments.push(segment);
+      entries.offsets.push(offsets[i] ?? 0);
+      entries.frameBytes.push(frameBytes[i] ?? 0);
+      const seq = seqs[i] ?? 0;
+      entries.seqs.push(seq);
+      if (seq > entries.summary.lastSeq) entries.summary.lastSeq = seq;
+    }
+    const summary = entries.summary;
+    summary.events += offsets.length;
+    summary.firstTs = Math.min(summary.firstTs, inSegment.firstTs);
+    summary.lastTs = Math.max(summary.lastTs, inSegment.lastTs);
+    summary.lastType = inSegment.lastType;
+    summary.status = inSegment.terminal ?? summary.status;
+    this.eventCount += offsets.length;
+  }
+
+  /** Everything one segment holds, run by run: the content of its index file. */
+  segmentChunks(segment: number): [string, SegmentChunk][] {
+    const chunks: [string, SegmentChunk][] = [];
+    for (const [runId, entries] of this.runs) {
+      const inSegment = entries.bySegment.get(segment);
+      if (!inSegment) continue;
+      const chunk: SegmentChunk = { offsets: [], frameBytes: [], seqs: [], summary: inSegment };
+      for (let i = 0; i < entries.segments.length; i += 1) {
+        if (entries.segments[i] !== segment) continue;
+        chunk.offsets.push(entries.offsets[i] ?? 0);
+        chunk.frameBytes.push(entries.frameBytes[i] ?? 0);
+        chunk.seqs.push(entries.seqs[i] ?? 0);
+      }
+      chunks.push([runId, chunk]);
+    }
+    return chunks;
   }
 
   summaries(): RunSummary[] {

@@ -1,6 +1,8 @@
 // Opening a file log: scan every segment, rebuild the index, cut a torn tail, report damage in the middle.
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { readIndexFile } from './fileLogIndexFile.js';
 import { decodeRecord, resyncOffset } from './fileLogRecord.js';
 import { FileLogIndex, indexedFieldsAt } from './fileLogIndex.js';
 import { listSegments, segmentFileName } from './fileLogSegment.js';
@@ -25,8 +27,9 @@ export interface RecoveredLog {
   index: FileLogIndex;
   report: RecoveryReport;
   segments: number[];
-  /** Bytes of the last segment after any cut (where appends continue). */
+  /** Bytes of the last segment after any cut (where appends continue), and their CRC32. */
   lastSegmentBytes: number;
+  lastSegmentCrc: number;
 }
 
 export interface WalkVisitor {
@@ -59,15 +62,41 @@ export function walkRecords(bytes: Buffer, start: number, end: number, visitor: 
 }
 
 /** Scans `dir`'s segments into an index; truncates a torn tail of the last segment. */
-export async function recoverLog(dir: string): Promise<RecoveredLog> {
+/**
+ * How much of the log is checked at open. `tail`: a sealed segment whose index file matches its size is trusted
+ * (each record's checksum is still checked when it is read); the last segment is always checked. `full`: every
+ * segment's bytes are checked against the CRC in its index file, and scanned record by record when it differs.
+ */
+export type VerifyMode = 'tail' | 'full';
+
+export async function recoverLog(dir: string, verify: VerifyMode = 'tail'): Promise<RecoveredLog> {
   const segments = await listSegments(dir);
   const index = new FileLogIndex();
   const report: RecoveryReport = { segments: segments.length, events: 0, corrupt: [] };
   let lastSegmentBytes = 0;
+  let lastSegmentCrc = 0;
   for (const [position, segment] of segments.entries()) {
     const isLast = position === segments.length - 1;
     const name = segmentFileName(segment);
+    if (!isLast && verify === 'tail') {
+      const size = (await stat(join(dir, name))).size;
+      const trusted = await readIndexFile(dir, segment, size, undefined);
+      if (trusted) {
+        for (const [runId, chunk] of trusted) index.addSegment(runId, segment, chunk);
+        continue;
+      }
+    }
     const bytes = await readFile(join(dir, name));
+    const wholeCrc = crc32(bytes);
+    const listed = await readIndexFile(dir, segment, bytes.length, wholeCrc);
+    if (listed) {
+      for (const [runId, chunk] of listed) index.addSegment(runId, segment, chunk);
+      if (isLast) {
+        lastSegmentBytes = bytes.length;
+        lastSegmentCrc = wholeCrc;
+      }
+      continue;
+    }
     let cutAt: number | undefined;
     walkRecords(bytes, 0, bytes.length, {
       record(offset, jsonStart, jsonEnd, next) {
@@ -88,6 +117,7 @@ export async function recoverLog(dir: string): Promise<RecoveredLog> {
     });
     if (isLast) {
       lastSegmentBytes = cutAt ?? bytes.length;
+      lastSegmentCrc = crc32(bytes.subarray(0, lastSegmentBytes));
       if (cutAt !== undefined) {
         const handle = await open(join(dir, name), 'r+');
         try {
@@ -100,5 +130,5 @@ export async function recoverLog(dir: string): Promise<RecoveredLog> {
     }
   }
   report.events = index.eventCount;
-  return { index, report, segments, lastSegmentBytes };
+  return { index, report, segments, lastSegmentBytes, lastSegmentCrc };
 }

@@ -3,6 +3,7 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { walkRecords } from './fileLogRecovery.js';
 import { indexedFieldsAt } from './fileLogIndex.js';
+import { removeIndexFile } from './fileLogIndexFile.js';
 import { segmentFileName } from './fileLogSegment.js';
 
 /** Rewrites each of `segments` without the records of `removedRuns`; damaged bytes are kept so they stay reported. */
@@ -13,6 +14,7 @@ export async function compactSegments(
 ): Promise<void> {
   for (const segment of segments) {
     const path = join(dir, segmentFileName(segment));
+    await removeIndexFile(dir, segment);
     const bytes = await readFile(path);
     const kept: Buffer[] = [];
     walkRecords(bytes, 0, bytes.length, {

@@ -2,6 +2,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { Durability } from './eventStore.js';
 import type { IndexedFields } from './fileLogIndex.js';
 import { segmentFileName } from './fileLogSegment.js';
@@ -31,6 +32,10 @@ export interface SegmentWriterOptions<Event> {
   segmentBytes: number;
   segment: number;
   segmentSize: number;
+  /** CRC32 of the active segment's `segmentSize` bytes, carried on as batches are written. */
+  segmentCrc: number;
+  /** Called with a segment's final size and CRC when it is sealed or the log closes. */
+  onSegmentClosed: (segment: number, size: number, crc: number) => Promise<void>;
   /** Called after each batch is written (and synced), before its appends resolve. */
   onCommitted: (records: CommittedRecord<Event>[]) => void;
 }
@@ -52,10 +57,12 @@ export class SegmentWriter<Event> {
   segment: number;
   /** Bytes of the active segment that are written (what readers may see). */
   committedSize: number;
+  private segmentCrc: number;
 
   private constructor(private readonly options: SegmentWriterOptions<Event>) {
     this.segment = options.segment;
     this.committedSize = options.segmentSize;
+    this.segmentCrc = options.segmentCrc;
   }
 
   static async open<Event>(options: SegmentWriterOptions<Event>): Promise<SegmentWriter<Event>> {
@@ -134,6 +141,7 @@ export class SegmentWriter<Event> {
       }
     }
     this.committedSize += buffer.length;
+    this.segmentCrc = crc32(buffer, this.segmentCrc);
     this.options.onCommitted(records);
   }
 
@@ -149,8 +157,10 @@ export class SegmentWriter<Event> {
     await handle.sync();
     await handle.close();
     this.handle = undefined;
+    await this.options.onSegmentClosed(this.segment, this.committedSize, this.segmentCrc);
     this.segment += 1;
     this.committedSize = 0;
+    this.segmentCrc = 0;
     this.handle = await open(join(this.options.dir, segmentFileName(this.segment)), READ_WRITE_CREATE);
   }
 
@@ -173,8 +183,10 @@ export class SegmentWriter<Event> {
   async close(): Promise<void> {
     while (this.running) await this.running;
     if (!this.handle) return;
-    if (this.failure === undefined) await this.handle.sync();
+    const healthy = this.failure === undefined;
+    if (healthy) await this.handle.sync();
     await this.handle.close();
     this.handle = undefined;
+    if (healthy) await this.options.onSegmentClosed(this.segment, this.committedSize, this.segmentCrc);
   }
 }

@@ -1,0 +1,98 @@
+// Index files: what a segment holds, run by run, written when the segment is sealed or the log closes, so that
+// opening a log reads positions instead of parsing every record. Trusted only while the segment's size (and, when checked, CRC) match.
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { FileLogIndex, SegmentChunk } from './fileLogIndex.js';
+import { segmentFileName } from './fileLogSegment.js';
+
+const INDEX_FILE_VERSION = 1;
+
+const SegmentIndexFile = z.object({
+  version: z.literal(INDEX_FILE_VERSION),
+  segmentBytes: z.number().int().min(0),
+  crc: z.number().int(),
+  runs: z.array(
+    z.tuple([
+      z.string(),
+      z.array(z.number()),
+      z.array(z.number()),
+      z.array(z.number()),
+      z.number(),
+      z.number(),
+      z.string(),
+      z.enum(['running', 'succeeded', 'failed', 'escalated', 'cancelled']).nullable(),
+    ]),
+  ),
+});
+type SegmentIndexFile = z.infer<typeof SegmentIndexFile>;
+
+export function indexFileName(segment: number): string {
+  return segmentFileName(segment).replace(/\.log$/, '.idx');
+}
+
+export async function writeIndexFile(
+  dir: string,
+  segment: number,
+  segmentBytes: number,
+  crc: number,
+  index: FileLogIndex,
+): Promise<void> {
+  const content: SegmentIndexFile = {
+    version: INDEX_FILE_VERSION,
+    segmentBytes,
+    crc,
+    runs: index
+      .segmentChunks(segment)
+      .map(([runId, chunk]) => [
+        runId,
+        chunk.offsets,
+        chunk.frameBytes,
+        chunk.seqs,
+        chunk.summary.firstTs,
+        chunk.summary.lastTs,
+        chunk.summary.lastType,
+        chunk.summary.terminal ?? null,
+      ]),
+  };
+  const path = join(dir, indexFileName(segment));
+  // A torn index file is harmless (it fails to parse and the segment is scanned), but rename keeps it whole.
+  await writeFile(`${path}.tmp`, JSON.stringify(content));
+  await rename(`${path}.tmp`, path);
+}
+
+/** The runs an index file lists, or undefined when it is missing, unreadable or describes other bytes. */
+export async function readIndexFile(
+  dir: string,
+  segment: number,
+  segmentBytes: number,
+  /** The segment's CRC32, or undefined to trust a file whose size matches. */
+  crc: number | undefined,
+): Promise<[string, SegmentChunk][] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, indexFileName(segment)), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let content: SegmentIndexFile;
+  try {
+    // The file is ours and small beside its segment; a cheap shape check guards against a foreign or stale format.
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || (parsed as { version?: unknown }).version !== 1) {
+      return undefined;
+    }
+    content = parsed as SegmentIndexFile;
+  } catch {
+    return undefined;
+  }
+  if (content.segmentBytes !== segmentBytes || (crc !== undefined && content.crc !== crc)) return undefined;
+  return content.runs.map(([runId, offsets, frameBytes, seqs, firstTs, lastTs, lastType, terminal]) => [
+    runId,
+    { offsets, frameBytes, seqs, summary: { firstTs, lastTs, lastType, terminal: terminal ?? undefined } },
+  ]);
+}
+
+export async function removeIndexFile(dir: string, segment: number): Promise<void> {
+  await unlink(join(dir, indexFileName(segment))).catch(() => undefined);
+}
