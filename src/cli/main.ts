@@ -6,11 +6,16 @@ import { ExitCode } from './exitCodes.js';
 import { runCall } from './commands/call.js';
 import { runTools } from './commands/tools.js';
 import { runDemo } from './commands/demo.js';
+import { runExport, runImport, runMetrics, runReplay, runRuns, runTail } from './commands/log.js';
 
 export interface GlobalOptions {
   config?: string;
   logLevel?: string;
   debug?: boolean;
+  /** The file log's directory (default .retrace/ in the current directory). */
+  dataDir?: string;
+  /** A NATS URL: JetStream becomes the event store. */
+  nats?: string;
 }
 
 function exitCodeForError(error: unknown): number {
@@ -43,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       ]),
     )
     .option('--debug', 'print stack traces of errors')
+    .option('--data-dir <dir>', 'where the file log lives (default: .retrace in the current directory)')
+    .option('--nats <url>', 'record to NATS JetStream at this URL instead of the file log')
     .exitOverride()
     .showHelpAfterError();
 
@@ -76,6 +83,57 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await runCall(server, tool, options, globals());
       },
     );
+
+  program
+    .command('runs')
+    .description('list the runs in the log')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await runRuns(options, globals());
+    });
+
+  program
+    .command('replay')
+    .description("print a run's timeline from its events alone")
+    .argument('<run>', 'run id (see retrace runs)')
+    .option('--until <seq>', 'stop at this event seq')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (run: string, options: { until?: string; format?: string }) => {
+      exitCode = await runReplay(run, options, globals());
+    });
+
+  program
+    .command('metrics')
+    .description('per-tool metrics projected from the log')
+    .option('--run <run>', 'one run only')
+    .option('--json', 'print JSON')
+    .action(async (options: { run?: string; json?: boolean }) => {
+      exitCode = await runMetrics(options, globals());
+    });
+
+  program
+    .command('export')
+    .description("write a run's events as JSON Lines on stdout")
+    .argument('<run>', 'run id')
+    .action(async (run: string) => {
+      exitCode = await runExport(run, globals());
+    });
+
+  program
+    .command('import')
+    .description('read a run exported as JSON Lines back into the log')
+    .argument('<file>', 'a .jsonl file')
+    .action(async (file: string) => {
+      exitCode = await runImport(file, globals());
+    });
+
+  program
+    .command('tail')
+    .description('print live events as they are recorded (JSON lines)')
+    .option('--run <run>', 'one run only')
+    .action(async (options: { run?: string }) => {
+      exitCode = await runTail(options, globals());
+    });
 
   program
     .command('demo')

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isScalar, visit } from 'yaml';
 import { isStdioServer } from '../actors/serverConfig.js';
 import { ErrorCode, RetraceError, formatLocation } from '../common/errors.js';
-import { checkRuntimeConfig, parseRuntimeConfig } from './runtimeConfig.js';
+import { checkRuntimeConfig, markValidated, parseRuntimeConfig } from './runtimeConfig.js';
 import type { RuntimeConfig } from './runtimeConfig.js';
 import { SourceProblemsError, locate, parseYaml } from './yamlErrors.js';
 import type { PathSegment, SourceProblem, YamlSource } from './yamlErrors.js';
@@ -141,7 +141,7 @@ function withAbsolutePaths(config: RuntimeConfig, baseDir: string): RuntimeConfi
     if (server.cwd !== undefined && !isAbsolute(server.cwd)) next.cwd = resolve(baseDir, server.cwd);
     servers[name] = next;
   }
-  return { ...config, servers };
+  return markValidated({ ...config, servers });
 }
 
 /** Paths under the working directory are shown relative to it, as the user typed them. */

@@ -67,6 +67,12 @@ export interface ParseConfigOptions {
 /** Configs that went through validation; durations in them are already milliseconds, so they must not be parsed twice. */
 const validated = new WeakSet<object>();
 
+/** Marks a config derived from a validated one (e.g. with paths made absolute) as validated too. */
+export function markValidated(config: RuntimeConfig): RuntimeConfig {
+  validated.add(config);
+  return config;
+}
+
 export function isValidatedConfig(value: unknown): value is RuntimeConfig {
   return typeof value === 'object' && value !== null && validated.has(value);
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/actors/logger.js';
 import { createRuntime, type RuntimeEvent } from '../../src/actors/runtime.js';
 import type { Escalation } from '../../src/policy/escalation.js';
+import { parseConfigText } from '../../src/config/loadConfig.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from '../../src/config/runtimeConfig.js';
 import { createTestClock, type TestClock } from '../../src/testing/testClock.js';
 import { createMemoryStore } from '../support/memoryStore.js';
@@ -232,6 +233,18 @@ describe('runtime on a simulated clock', () => {
     const outcome = await drive(runtime.callTool('srv', 'tool'), clock);
     expect(outcome.attempts[0]?.delayMs).toBe(2000);
     await runtime.close();
+    // The same from YAML, as `retrace.config.yaml` is read (its paths are made absolute afterwards).
+    const fromYaml = parseConfigText(
+      'servers: { srv: { command: ./server.js } }\ndefaults: { base_delay: 2, jitter: none, max_retries: 1, by_kind: { unavailable: { base_delay: 2 } } }\n',
+      { file: '/tmp/retrace.config.yaml' },
+    );
+    const again = createRuntime({
+      config: fromYaml,
+      clock,
+      connector: createScriptedConnector(clock, () => unavailable),
+    });
+    expect((await drive(again.callTool('srv', 'tool'), clock)).attempts[0]?.delayMs).toBe(2000);
+    await again.close();
   });
 
   it('counts an empty fallback answer as the failure it was, so the breaker still opens', async () => {

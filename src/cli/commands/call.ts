@@ -60,7 +60,9 @@ export async function runCall(
   globals: GlobalOptions,
 ): Promise<number> {
   const policy = parsePolicy(options.policyJson);
-  const runtime = await openRuntime(globals);
+  // Arguments are checked before the log is opened: a typo should not wait for, or hold, the log's lock.
+  buildToolArgs(options.arg, options.argsJson);
+  const runtime = await openRuntime(globals, { record: true });
   try {
     if (!(server in runtime.config.servers)) {
       const known = Object.keys(runtime.config.servers);

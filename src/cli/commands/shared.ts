@@ -4,10 +4,30 @@ import { createRuntime, type Runtime } from '../../actors/runtime.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
 import type { GlobalOptions } from '../main.js';
+import { openStore } from './store.js';
 
-export async function openRuntime(globals: GlobalOptions, config?: RuntimeConfig): Promise<Runtime> {
-  const loaded = config ?? (await loadConfig(globals.config === undefined ? {} : { file: globals.config }));
+export interface OpenRuntimeOptions {
+  config?: RuntimeConfig;
+  /** Record every call as a run in the store (--data-dir / --nats); closing the runtime closes the store. */
+  record?: boolean;
+}
+
+export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  const loaded = options.config ?? (await loadConfig(globals.config === undefined ? {} : { file: globals.config }));
   // Command output owns stdout and the attempt lines own stderr: pino stays quiet unless asked.
   const level = (globals.logLevel ?? 'silent') as 'silent';
-  return createRuntime({ config: loaded, logger: createLogger({ level, redact: loaded.log.redact }) });
+  const logger = createLogger({ level, redact: loaded.log.redact });
+  if (!options.record) return createRuntime({ config: loaded, logger });
+  const store = await openStore(globals);
+  const runtime = createRuntime({ config: loaded, logger, store });
+  return {
+    ...runtime,
+    async close() {
+      try {
+        await runtime.close();
+      } finally {
+        await store.close();
+      }
+    },
+  };
 }
