@@ -2,30 +2,22 @@
 // opening a log reads positions instead of parsing every record. Trusted only while the segment's size (and, when checked, CRC) match.
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { RunSummary } from './eventStore.js';
 import type { FileLogIndex, SegmentChunk } from './fileLogIndex.js';
 import { segmentFileName } from './fileLogSegment.js';
 
 const INDEX_FILE_VERSION = 1;
 
-const SegmentIndexFile = z.object({
-  version: z.literal(INDEX_FILE_VERSION),
-  segmentBytes: z.number().int().min(0),
-  crc: z.number().int(),
-  runs: z.array(
-    z.tuple([
-      z.string(),
-      z.array(z.number()),
-      z.array(z.number()),
-      z.array(z.number()),
-      z.number(),
-      z.number(),
-      z.string(),
-      z.enum(['running', 'succeeded', 'failed', 'escalated', 'cancelled']).nullable(),
-    ]),
-  ),
-});
-type SegmentIndexFile = z.infer<typeof SegmentIndexFile>;
+/** One run in one segment: id, offsets, frame lengths, seqs, first and last ts, last type, terminal status. */
+type IndexedRun = [string, number[], number[], number[], number, number, string, RunSummary['status'] | null];
+
+/** The file's shape; read back with a cheap check (a full schema parse of a million numbers would undo the point). */
+interface SegmentIndexFile {
+  version: typeof INDEX_FILE_VERSION;
+  segmentBytes: number;
+  crc: number;
+  runs: IndexedRun[];
+}
 
 export function indexFileName(segment: number): string {
   return segmentFileName(segment).replace(/\.log$/, '.idx');
