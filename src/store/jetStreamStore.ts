@@ -229,7 +229,7 @@ class JetStreamEventStore implements JetStreamStore {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: startSeq,
     });
-    const messages = await consumer.consume({ max_messages: 1024 });
+    const messages = await consumer.consume({ max_messages: 4096 });
     try {
       for await (const msg of messages) {
         yield { position: String(msg.seq), event: decodeStoredEvent(msg.data, this.stream, msg.seq) };

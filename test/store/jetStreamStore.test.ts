@@ -1,6 +1,6 @@
 // The JetStream event store against the real nats-server on 127.0.0.1:4222.
 import { randomBytes } from 'node:crypto';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetraceError } from '../../src/common/errors.js';
@@ -174,6 +174,16 @@ describe('the JetStream store', () => {
       ['run-live', 2],
       ['run-live', 3],
     ]);
+  });
+
+  it('names the stream and sequence of a stored message that is not an event', async () => {
+    const store = await openStore();
+    const nc = await connect({ servers });
+    const ack = await jetstream(nc).publish(store.subjectFor('run-bad'), new TextEncoder().encode('{"v":1,"id":"x"}'));
+    await nc.close();
+    await expect(store.read('run-bad')).rejects.toThrow(
+      new RegExp(`${stream} seq ${ack.seq}: not an event envelope \\(runId: expected a string\\)`),
+    );
   });
 
   it('refuses a run id that cannot be a subject token, with a clear error', async () => {
