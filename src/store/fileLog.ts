@@ -147,9 +147,10 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       const segment = (await listSegments(dir)).find((candidate) => candidate > after);
       if (segment === undefined) return;
       after = segment;
+      // Never past what the writer had committed before the read began: a batch being written is not there yet.
+      const committed = segment === writer.segment ? writer.committedSize : Infinity;
       const whole = await readFile(join(dir, segmentFileName(segment)));
-      // Never past what the writer has committed: a batch being written is not there yet.
-      const end = segment === writer.segment ? Math.min(whole.length, writer.committedSize) : whole.length;
+      const end = Math.min(whole.length, committed);
       const found: StoredEvent[] = [];
       walkRecords(whole, 0, end, {
         record(offset, jsonStart, jsonEnd) {
@@ -217,12 +218,10 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
         const affected = new Set<number>();
         for (const runId of removed) for (const segment of index.runs.get(runId)?.segments ?? []) affected.add(segment);
         await closeReadHandles();
-        await compactSegments(
-          dir,
-          [...affected].filter((segment) => segment !== writer.segment),
-          removed,
-        );
+        const sealed = [...affected].filter((segment) => segment !== writer.segment);
+        const rewritten = await compactSegments(dir, sealed, removed);
         index = (await recoverLog(dir)).index;
+        for (const { segment, size, crc } of rewritten) await writeIndexFile(dir, segment, size, crc, index);
       } finally {
         release();
       }

@@ -1,17 +1,20 @@
 // Compaction for retention: rewrites sealed segments without the removed runs, each replaced by an atomic rename.
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { walkRecords } from './fileLogRecovery.js';
 import { indexedFieldsAt } from './fileLogIndex.js';
 import { removeIndexFile } from './fileLogIndexFile.js';
 import { segmentFileName } from './fileLogSegment.js';
 
 /** Rewrites each of `segments` without the records of `removedRuns`; damaged bytes are kept so they stay reported. */
+/** Returns each segment that was rewritten (not removed) with its new size and CRC32, for its index file. */
 export async function compactSegments(
   dir: string,
   segments: readonly number[],
   removedRuns: ReadonlySet<string>,
-): Promise<void> {
+): Promise<{ segment: number; size: number; crc: number }[]> {
+  const rewritten: { segment: number; size: number; crc: number }[] = [];
   for (const segment of segments) {
     const path = join(dir, segmentFileName(segment));
     await removeIndexFile(dir, segment);
@@ -33,8 +36,10 @@ export async function compactSegments(
     }
     const temporary = `${path}.compact`;
     const handle = await open(temporary, 'w');
+    const compacted = Buffer.concat(kept);
+    rewritten.push({ segment, size: compacted.length, crc: crc32(compacted) });
     try {
-      await handle.writeFile(Buffer.concat(kept));
+      await handle.writeFile(compacted);
       await handle.sync();
     } finally {
       await handle.close();
@@ -42,6 +47,7 @@ export async function compactSegments(
     await rename(temporary, path);
   }
   await syncDirectory(dir);
+  return rewritten;
 }
 
 /** Makes renames and unlinks in `dir` durable. */

@@ -140,6 +140,24 @@ catch (error) { console.log(error.message); }`;
     expect(await (await openLog({ segmentBytes: 2_000 })).read('long')).toHaveLength(60);
   });
 
+  it('reads the whole log while appends are being written, never a half-written batch', async () => {
+    const log = await openLog({ durability: 'none' });
+    let writing = true;
+    const appending = (async () => {
+      for (let seq = 1; seq <= 300; seq += 1) await log.append(runEvents(`busy-${seq % 3}`, 1, Math.ceil(seq / 3)));
+      writing = false;
+    })();
+    let passes = 0;
+    while (writing || passes === 0) {
+      const seen: string[] = [];
+      for await (const stored of log.readAll()) seen.push(stored.position);
+      expect([...seen].sort()).toEqual(seen);
+      passes += 1;
+    }
+    await appending;
+    expect((await log.runs()).reduce((sum, run) => sum + run.events, 0)).toBe(300);
+  });
+
   it('tails newly appended events of one run until aborted', async () => {
     const log = await openLog();
     const controller = new AbortController();
