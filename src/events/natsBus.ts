@@ -50,19 +50,37 @@ interface Outgoing {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Connects once; if NATS is down it warns and keeps trying, holding events in the backlog meanwhile. */
 export async function createNatsBus(options: NatsBusOptions = {}): Promise<NatsBus> {
   const prefix = options.subjectPrefix ?? DEFAULT_EVENT_SUBJECT_PREFIX;
   const escalationPrefix = options.escalationPrefix ?? DEFAULT_ESCALATION_SUBJECT_PREFIX;
   assertDottedSubject(prefix, 'subjectPrefix');
   assertDottedSubject(escalationPrefix, 'escalationPrefix');
   const servers = options.servers ?? DEFAULT_NATS_SERVERS;
-  const nc = await connectNats({
-    servers,
-    name: 'retrace-bus',
-    reconnectForever: true,
-    ...(options.reconnectTimeWaitMs === undefined ? {} : { reconnectTimeWaitMs: options.reconnectTimeWaitMs }),
-  });
-  return new NatsBusImpl(nc, prefix, escalationPrefix, options.maxBacklog ?? 100_000, options.warn ?? emitWarning);
+  const warn = options.warn ?? emitWarning;
+  const retryMs = options.reconnectTimeWaitMs ?? 250;
+  const connectOnce = (): Promise<NatsConnection> =>
+    connectNats({ servers, name: 'retrace-bus', reconnectForever: true, reconnectTimeWaitMs: retryMs });
+  let first: NatsConnection | undefined;
+  try {
+    first = await connectOnce();
+  } catch (error) {
+    // Down at start is an outage like any other: events wait in the backlog until NATS is there.
+    warn(`${error instanceof Error ? error.message : String(error)}; events wait in the backlog until it is reachable`);
+  }
+  return new NatsBusImpl(
+    { first, connectOnce, retryMs },
+    prefix,
+    escalationPrefix,
+    options.maxBacklog ?? 100_000,
+    warn,
+  );
+}
+
+interface Connector {
+  first: NatsConnection | undefined;
+  connectOnce: () => Promise<NatsConnection>;
+  retryMs: number;
 }
 
 function emitWarning(message: string): void {
@@ -76,7 +94,11 @@ function emitWarning(message: string): void {
  * copy the server did get before it died arrives twice, and `subscribe` drops it by its per-run seq.
  */
 class NatsBusImpl implements NatsBus {
-  private connected = true;
+  private nc: NatsConnection | undefined;
+  private connected = false;
+  /** Resolves with the connection once there is one (undefined if closed first). */
+  private readonly ready: Promise<NatsConnection | undefined>;
+  private becomeReady: (nc: NatsConnection | undefined) => void = () => undefined;
   /** Bumped on every disconnect, so a flush from before it confirms nothing. */
   private generation = 0;
   private unconfirmed: Outgoing[] = [];
@@ -88,13 +110,41 @@ class NatsBusImpl implements NatsBus {
   private closed = false;
 
   constructor(
-    private readonly nc: NatsConnection,
+    connector: Connector,
     private readonly prefix: string,
     private readonly escalationPrefix: string,
     private readonly maxBacklog: number,
     private readonly warn: (message: string) => void,
   ) {
-    void this.watchStatus();
+    this.ready = new Promise((resolve) => (this.becomeReady = resolve));
+    if (connector.first) this.attach(connector.first);
+    else void this.keepConnecting(connector);
+  }
+
+  private attach(nc: NatsConnection): void {
+    this.nc = nc;
+    this.becomeReady(nc);
+    void this.watchStatus(nc);
+    this.onConnected();
+  }
+
+  /** The client reconnects by itself once connected; before the first connection, this loop does. */
+  private async keepConnecting(connector: Connector): Promise<void> {
+    while (!this.closed) {
+      await new Promise((resolve) => setTimeout(resolve, connector.retryMs));
+      if (this.closed) return;
+      try {
+        const nc = await connector.connectOnce();
+        if (this.closed) {
+          await nc.close();
+          return;
+        }
+        this.attach(nc);
+        return;
+      } catch {
+        // still down: try again
+      }
+    }
   }
 
   publish(event: EventEnvelope, position?: StorePosition): void {
@@ -132,9 +182,10 @@ class NatsBusImpl implements NatsBus {
     this.assertOpen();
     if (options.runId !== undefined) assertSubjectSafeRunId(options.runId);
     const subject = options.runId === undefined ? `${this.prefix}.>` : `${this.prefix}.${options.runId}.>`;
-    const subscription = this.nc.subscribe(subject);
+    const nc = this.nc ?? (await this.ready);
+    if (!nc || options.signal?.aborted) return;
+    const subscription = nc.subscribe(subject);
     const stop = (): void => subscription.unsubscribe();
-    if (options.signal?.aborted) return;
     options.signal?.addEventListener('abort', stop, { once: true });
     const lastSeqByRun = new Map<string, number>();
     try {
@@ -162,7 +213,8 @@ class NatsBusImpl implements NatsBus {
     }
     for (const resolve of this.waiters) resolve();
     this.waiters = [];
-    await this.nc.close();
+    this.becomeReady(undefined);
+    await this.nc?.close();
   }
 
   private async flushWithin(timeoutMs: number): Promise<void> {
@@ -182,7 +234,7 @@ class NatsBusImpl implements NatsBus {
   }
 
   private send(item: Outgoing): void {
-    this.nc.publish(item.subject, item.payload);
+    this.nc?.publish(item.subject, item.payload);
     this.unconfirmed.push(item);
   }
 
@@ -202,12 +254,12 @@ class NatsBusImpl implements NatsBus {
   }
 
   private scheduleFlush(): void {
-    if (this.flushing || !this.connected || this.unconfirmed.length === 0) return;
+    const nc = this.nc;
+    if (this.flushing || !this.connected || !nc || this.unconfirmed.length === 0) return;
     this.flushing = true;
     const generation = this.generation;
     const count = this.unconfirmed.length;
-    this.nc
-      .flush()
+    nc.flush()
       .then(
         () => {
           if (generation !== this.generation) return;
@@ -236,22 +288,27 @@ class NatsBusImpl implements NatsBus {
     for (const resolve of waiters) resolve();
   }
 
-  private async watchStatus(): Promise<void> {
-    for await (const status of this.nc.status()) {
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.connected = false;
         this.generation++;
         this.backlog = [...this.unconfirmed, ...this.backlog];
         this.unconfirmed = [];
       } else if (status.type === 'reconnect') {
-        this.connected = true;
-        this.dropped = 0;
-        const pending = this.backlog;
-        this.backlog = [];
-        for (const item of pending) this.send(item);
-        this.scheduleFlush();
+        this.onConnected();
       }
     }
+  }
+
+  /** Sends what waited, in order. */
+  private onConnected(): void {
+    this.connected = true;
+    this.dropped = 0;
+    const pending = this.backlog;
+    this.backlog = [];
+    for (const item of pending) this.send(item);
+    this.scheduleFlush();
   }
 
   private assertOpen(): void {

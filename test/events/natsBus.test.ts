@@ -151,6 +151,40 @@ describe('the NATS bus', () => {
     }
   });
 
+  it('starts while NATS is down, with a warning, and publishes what waited once NATS is there', async () => {
+    const server = await startPrivateNatsServer({ jetStream: false });
+    try {
+      await server.kill();
+      const warnings: string[] = [];
+      const bus = await createNatsBus({
+        servers: server.url,
+        subjectPrefix,
+        reconnectTimeWaitMs: 1_000,
+        warn: (message) => warnings.push(message),
+      });
+      buses.push(bus);
+      expect(warnings[0]).toMatch(/cannot reach NATS.*events wait in the backlog/);
+      for (let seq = 1; seq <= 20; seq++) bus.publish(event('run-late', seq), String(seq));
+      expect(bus.backlogSize()).toBe(20);
+
+      await server.restart();
+      // A raw subscriber is listening before the bus's next attempt (it retries every second).
+      const raw = await connect({ servers: server.url });
+      const seqs: number[] = [];
+      raw.subscribe(`${subjectPrefix}.run-late.>`, {
+        callback: (_error, msg) => void seqs.push((msg.json() as EventEnvelope).seq),
+      });
+      await raw.flush();
+      await bus.flush();
+      await until(() => seqs.length === 20, 'the events that waited');
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(bus.lastPublishedPosition()).toBe('20');
+      await raw.close();
+    } finally {
+      await server.dispose();
+    }
+  });
+
   it('drops the oldest with a warning when the backlog is full, and says where to re-read from', async () => {
     const server = await startPrivateNatsServer({ jetStream: false });
     try {
