@@ -8,7 +8,7 @@ import type { Durability, EventStore, RunSummary, StoredEvent } from './eventSto
 import type { FileLogIndex } from './fileLogIndex.js';
 import { writeIndexFile } from './fileLogIndexFile.js';
 import { acquireLock } from './fileLogLock.js';
-import { decodeRecord, encodeRecord } from './fileLogRecord.js';
+import { decodeRecord } from './fileLogRecord.js';
 import { recoverLog, walkRecords, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
 import { compactSegments } from './fileLogRetention.js';
 import { formatPosition, listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
@@ -64,9 +64,11 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     segmentSize: recovered.lastSegmentBytes,
     segmentCrc: recovered.lastSegmentCrc,
     onSegmentClosed: (segment, size, crc) => writeIndexFile(dir, segment, size, crc, index),
-    onCommitted(records) {
-      for (const record of records) index.add(record.fields, record.segment, record.offset, record.frameBytes);
-      tails.publish(records.map((record) => record.event));
+    onRecord(event, segment, offset, frameBytes) {
+      index.add(event, segment, offset, frameBytes);
+    },
+    onBatch(batch) {
+      if (tails.active()) for (const pending of batch) tails.publish(pending.events);
     },
   });
   let closed = false;
@@ -179,16 +181,9 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
         ensureOpen();
         if (events.length === 0) return Promise.resolve();
         const parsed = events.map((event) => EventEnvelope.parse(event));
-        const texts: string[] = [];
-        const frameBytes: number[] = [];
-        for (const event of parsed) {
-          const record = encodeRecord(JSON.stringify(event));
-          texts.push(record.text);
-          frameBytes.push(record.frameBytes);
-        }
-        const fields = parsed.map(({ runId, seq, ts, type }) => ({ runId, seq, ts, type }));
+        const jsons = parsed.map((event) => JSON.stringify(event));
         return new Promise<void>((resolve, reject) => {
-          writer.enqueue({ text: texts.join(''), fields, frameBytes, events: parsed, resolve, reject });
+          writer.enqueue({ events: parsed, jsons, resolve, reject });
         });
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));

@@ -1,4 +1,4 @@
-// The file log's record framing: `<byteLength>\t<crc32 hex>\t<json>\n`, so a torn or flipped record is detected.
+// The file log's record framing: `<byteLength>\t<crc32 hex>\t<json>\n` (the writer pads the length to 10 digits), so a torn or flipped record is detected.
 import { crc32 } from 'node:zlib';
 
 const TAB = 0x09;
@@ -6,17 +6,37 @@ const NEWLINE = 0x0a;
 /** Longest length field accepted (10 digits covers any segment). */
 const MAX_LENGTH_DIGITS = 10;
 
-/** One framed record as a string (its header is ASCII, so its byte length is the header's plus the JSON's). */
-export interface EncodedRecord {
-  text: string;
-  /** Bytes of the whole frame, header and newline included. */
-  frameBytes: number;
+/** Header bytes: a 10-digit length, a tab, 8 hex digits of CRC32, a tab. Fixed width, so a batch is framed in place. */
+export const HEADER_BYTES = 20;
+const LENGTH_DIGITS = 10;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/** One framed record as a string (for tests and baselines; the writer frames a whole batch with `frameInto`). */
+export function encodeRecord(json: string): string {
+  const buffer = Buffer.allocUnsafe(HEADER_BYTES + Buffer.byteLength(json) + 1);
+  const frameBytes = frameInto(buffer, 0, json);
+  return buffer.toString('utf8', 0, frameBytes);
 }
 
-export function encodeRecord(json: string): EncodedRecord {
-  const jsonBytes = Buffer.byteLength(json);
-  const header = `${jsonBytes}\t${crc32(json).toString(16).padStart(8, '0')}\t`;
-  return { text: `${header}${json}\n`, frameBytes: header.length + jsonBytes + 1 };
+/** Frames `json` into `buffer` at `position` (room for `HEADER_BYTES + 3 × json.length + 1` needed); returns its bytes. */
+export function frameInto(buffer: Buffer, position: number, json: string): number {
+  const jsonStart = position + HEADER_BYTES;
+  const jsonBytes = buffer.write(json, jsonStart, 'utf8');
+  const jsonEnd = jsonStart + jsonBytes;
+  buffer[jsonEnd] = NEWLINE;
+  let length = jsonBytes;
+  for (let i = LENGTH_DIGITS - 1; i >= 0; i -= 1) {
+    buffer[position + i] = 0x30 + (length % 10);
+    length = Math.floor(length / 10);
+  }
+  buffer[position + LENGTH_DIGITS] = TAB;
+  let crc = crc32(buffer.subarray(jsonStart, jsonEnd));
+  for (let i = 7; i >= 0; i -= 1) {
+    buffer[position + LENGTH_DIGITS + 1 + i] = HEX[crc & 0xf] ?? 0x30;
+    crc >>>= 4;
+  }
+  buffer[position + LENGTH_DIGITS + 9] = TAB;
+  return HEADER_BYTES + jsonBytes + 1;
 }
 
 export type DecodedRecord =

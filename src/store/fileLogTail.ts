@@ -9,6 +9,8 @@ interface Subscriber<Event> {
 
 export interface TailHub<Event extends { runId: string }> {
   publish(events: readonly Event[]): void;
+  /** Whether anyone is listening (so a writer can skip the work when nobody is). */
+  active(): boolean;
   subscribe(options: { runId?: string; signal?: AbortSignal }): AsyncIterable<Event>;
   /** Ends every subscription (the store closed). */
   end(): void;
@@ -22,6 +24,7 @@ export function createTailHub<Event extends { runId: string }>(): TailHub<Event>
     subscriber.wake?.();
   };
   return {
+    active: () => subscribers.size > 0,
     publish(events) {
       for (const subscriber of subscribers) {
         for (const event of events) {

@@ -4,25 +4,15 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Durability } from './eventStore.js';
-import type { IndexedFields } from './fileLogIndex.js';
+import { frameInto, HEADER_BYTES } from './fileLogRecord.js';
 import { segmentFileName } from './fileLogSegment.js';
 
-/** One `append()` call: its framed records (one string) and what the index and tails need of them. */
+/** One `append()` call: its validated events and their JSON, framed when the batch is written. */
 export interface PendingAppend<Event> {
-  text: string;
-  fields: IndexedFields[];
-  frameBytes: number[];
   events: Event[];
+  jsons: string[];
   resolve: () => void;
   reject: (error: unknown) => void;
-}
-
-export interface CommittedRecord<Event> {
-  fields: IndexedFields;
-  event: Event;
-  segment: number;
-  offset: number;
-  frameBytes: number;
 }
 
 export interface SegmentWriterOptions<Event> {
@@ -36,8 +26,10 @@ export interface SegmentWriterOptions<Event> {
   segmentCrc: number;
   /** Called with a segment's final size and CRC when it is sealed or the log closes. */
   onSegmentClosed: (segment: number, size: number, crc: number) => Promise<void>;
-  /** Called after each batch is written (and synced), before its appends resolve. */
-  onCommitted: (records: CommittedRecord<Event>[]) => void;
+  /** Called for each record of a batch once it is written (and synced), before its appends resolve. */
+  onRecord: (event: Event, segment: number, offset: number, frameBytes: number) => void;
+  /** Called once per batch after `onRecord`, with the batch's appends in order. */
+  onBatch: (batch: readonly PendingAppend<Event>[]) => void;
 }
 
 /** Not O_APPEND: positional writes must land where the committed bytes end (a failed write is overwritten). */
@@ -77,7 +69,7 @@ export class SegmentWriter<Event> {
       return;
     }
     this.queue.push(pending);
-    this.queuedRecords += pending.fields.length;
+    this.queuedRecords += pending.events.length;
     this.kick();
   }
 
@@ -122,7 +114,19 @@ export class SegmentWriter<Event> {
   }
 
   private async commit(batch: PendingAppend<Event>[]): Promise<void> {
-    const buffer = Buffer.from(batch.length === 1 ? (batch[0]?.text ?? '') : batch.map((p) => p.text).join(''));
+    let room = 0;
+    for (const pending of batch) for (const json of pending.jsons) room += HEADER_BYTES + json.length * 3 + 1;
+    const frame = Buffer.allocUnsafe(room);
+    const frameBytes: number[] = [];
+    let size = 0;
+    for (const pending of batch) {
+      for (const json of pending.jsons) {
+        const bytes = frameInto(frame, size, json);
+        frameBytes.push(bytes);
+        size += bytes;
+      }
+    }
+    const buffer = frame.subarray(0, size);
     if (this.committedSize > 0 && this.committedSize + buffer.length > this.options.segmentBytes) await this.roll();
     const handle = this.requireHandle();
     let written = 0;
@@ -131,18 +135,19 @@ export class SegmentWriter<Event> {
       written += result.bytesWritten;
     }
     if (this.options.durability !== 'none') await handle.datasync();
-    const records: CommittedRecord<Event>[] = [];
     let offset = this.committedSize;
+    let record = 0;
     for (const pending of batch) {
-      for (const [i, fields] of pending.fields.entries()) {
-        const frameBytes = pending.frameBytes[i] ?? 0;
-        records.push({ fields, event: pending.events[i] as Event, segment: this.segment, offset, frameBytes });
-        offset += frameBytes;
+      for (const event of pending.events) {
+        const bytes = frameBytes[record] ?? 0;
+        this.options.onRecord(event, this.segment, offset, bytes);
+        offset += bytes;
+        record += 1;
       }
     }
     this.committedSize += buffer.length;
     this.segmentCrc = crc32(buffer, this.segmentCrc);
-    this.options.onCommitted(records);
+    this.options.onBatch(batch);
   }
 
   private requireHandle(): FileHandle {

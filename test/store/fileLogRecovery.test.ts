@@ -35,7 +35,7 @@ describe('file log recovery', () => {
     await writeLog(10);
     const path = join(dir, firstSegment);
     const size = (await stat(path)).size;
-    const half = encodeRecord(JSON.stringify(envelope('run-a', 11))).text;
+    const half = encodeRecord(JSON.stringify(envelope('run-a', 11)));
     await appendFile(path, half.slice(0, Math.floor(half.length / 2)));
 
     const log = await createFileLog({ dir });
