@@ -1,10 +1,11 @@
-// `npm run bench -- [--long] [--only machine|stdio|memory]`: runs the benchmarks, prints the table and the JSON, writes bench/results.json.
+// `npm run bench -- [--long] [--only machine|stdio|memory|log]`: runs the benchmarks, prints the table and the JSON, writes bench/results.json.
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BenchOptions, BenchReport, Figure } from './lib/figure.js';
 import { formatTable } from './lib/table.js';
 import * as backoffMemory from './backoffMemory.bench.js';
+import * as fileLog from './fileLog.bench.js';
 import * as machineOverhead from './machineOverhead.bench.js';
 import * as stdioEndToEnd from './stdioEndToEnd.bench.js';
 
@@ -12,6 +13,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   machine: machineOverhead.run,
   stdio: stdioEndToEnd.run,
   memory: backoffMemory.run,
+  log: fileLog.run,
 };
 
 const { values } = parseArgs({
