@@ -73,6 +73,17 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   });
   let closed = false;
 
+  /** Validation on write: a bad envelope is refused with the event and field it concerns, and nothing of its call is written. */
+  const validated = (event: EventEnvelope, position: number): EventEnvelope => {
+    const result = EventEnvelope.safeParse(event);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const which = `event ${position} of the append (run ${String(event.runId)}, seq ${String(event.seq)})`;
+    throw new RetraceError(ErrorCode.badArguments, `${which}: ${issue?.message ?? 'not an event envelope'}`, {
+      location: { path: issue?.path.join('.') ?? '' },
+    });
+  };
+
   const ensureOpen = (): void => {
     if (closed) throw new RetraceError(ErrorCode.closed, `the file log in ${dir} is closed`);
   };
@@ -180,7 +191,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       try {
         ensureOpen();
         if (events.length === 0) return Promise.resolve();
-        const parsed = events.map((event) => EventEnvelope.parse(event));
+        const parsed = events.map(validated);
         const jsons = parsed.map((event) => JSON.stringify(event));
         return new Promise<void>((resolve, reject) => {
           writer.enqueue({ events: parsed, jsons, resolve, reject });

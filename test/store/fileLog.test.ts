@@ -60,7 +60,8 @@ describe('file log', () => {
   it('refuses an invalid envelope and appends nothing of its batch', async () => {
     const log = await openLog();
     const bad = { ...envelope('run-a', 2), seq: 0 };
-    await expect(log.append([envelope('run-a', 1), bad])).rejects.toThrow();
+    const error: unknown = await log.append([envelope('run-a', 1), bad]).catch((caught: unknown) => caught);
+    expect(isRetraceError(error) && error.describe()).toMatch(/^seq: event 1 of the append \(run run-a, seq 0\): /);
     expect(await log.read('run-a')).toEqual([]);
   });
 
