@@ -2,25 +2,11 @@
 import { EscalationTrigger } from '../policy/escalation.js';
 import type { EscalationLevel } from '../policy/escalationLevel.js';
 import type { ClassifiedFailure } from '../policy/failure.js';
+import type { ProjectedToolMetrics } from '../store/projections/toolMetrics.js';
 import { SlidingCounter } from './slidingCounter.js';
 
-export interface ToolMetrics {
-  server: string;
-  tool: string;
-  totalCalls: number;
-  totalErrors: number;
-  transientErrors: number;
-  permanentErrors: number;
-  degradedErrors: number;
-  retries: number;
-  retriesExhausted: number;
-  shortCircuits: number;
-  fallbacks: number;
-  cacheHits: number;
-  escalations: Record<EscalationLevel, number>;
-  /** total_errors / total_calls, as the seed's `get_error_rate`. */
-  errorRate: number;
-}
+/** The seed's ERROR_METRICS per tool, as counted live: the counts of the replay projection, without latency and breaker. */
+export type ToolMetrics = Omit<ProjectedToolMetrics, 'latency' | 'breaker' | 'inFlight'>;
 
 export interface TriggerSettings {
   repeatedFailures: { count: number; windowMs: number };

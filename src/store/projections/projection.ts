@@ -28,3 +28,10 @@ export function foldAll<S>(projection: Projection<S>, events: Iterable<EventEnve
   for (const event of events) foldInto(projection, states, event);
   return states;
 }
+
+/** A copy of `items` with the one at `index` replaced: reducers never change their input. */
+export function replaceAt<T>(items: readonly T[], index: number, item: T): readonly T[] {
+  const next = items.slice();
+  next[index] = item;
+  return next;
+}

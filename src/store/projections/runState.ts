@@ -15,7 +15,7 @@ import {
   type Route,
   type ToolRef,
 } from './eventData.js';
-import type { Projection } from './projection.js';
+import { replaceAt, type Projection } from './projection.js';
 
 export type RunStatus = 'running' | Exclude<RunSummary['status'], 'running'>;
 
@@ -116,12 +116,6 @@ function runningAttempt(attempts: readonly AttemptView[], callId: string, n: num
   return -1;
 }
 
-function replaced(attempts: readonly AttemptView[], index: number, attempt: AttemptView): readonly AttemptView[] {
-  const next = attempts.slice();
-  next[index] = attempt;
-  return next;
-}
-
 function ended(attempt: AttemptView, at: number, status: AttemptView['status']): AttemptView {
   return { ...attempt, status, endedAt: at, durationMs: Math.max(0, at - attempt.startedAt) };
 }
@@ -162,7 +156,7 @@ function changeOf(state: RunState, event: EventEnvelope): Change | undefined {
         reason: failed.reason,
       };
       return {
-        attempts: index < 0 ? [...state.attempts, attempt] : replaced(state.attempts, index, attempt),
+        attempts: index < 0 ? [...state.attempts, attempt] : replaceAt(state.attempts, index, attempt),
         pendingBackoff: undefined,
       };
     }
@@ -178,7 +172,7 @@ function changeOf(state: RunState, event: EventEnvelope): Change | undefined {
       const attempt = state.attempts[index];
       return {
         attempts:
-          attempt === undefined ? state.attempts : replaced(state.attempts, index, ended(attempt, ts, 'succeeded')),
+          attempt === undefined ? state.attempts : replaceAt(state.attempts, index, ended(attempt, ts, 'succeeded')),
         outcome: outcomeOf(status, ts, tool),
         pendingBackoff: undefined,
       };

@@ -15,7 +15,7 @@ import {
   type Route,
   type ToolRef,
 } from './eventData.js';
-import type { Projection } from './projection.js';
+import { replaceAt, type Projection } from './projection.js';
 
 // Every field is always present (undefined when unknown): objects of one shape keep a long replay fast.
 export interface AttemptSpan extends ToolRef {
@@ -116,12 +116,6 @@ function lastRunningAttempt(spans: readonly TimelineSpan[], n: number): number {
   return -1;
 }
 
-function replaced(spans: readonly TimelineSpan[], index: number, span: TimelineSpan): readonly TimelineSpan[] {
-  const next = spans.slice();
-  next[index] = span;
-  return next;
-}
-
 function endAttempt(attempt: AttemptSpan, at: number, status: AttemptSpan['status']): AttemptSpan {
   return { ...attempt, status, endedAt: at, durationMs: Math.max(0, at - attempt.startedAt) };
 }
@@ -157,7 +151,7 @@ function changeOf(
         decision: failed.decision,
         reason: failed.reason,
       };
-      return { spans: index < 0 ? [...spans, span] : replaced(spans, index, span), outcome };
+      return { spans: index < 0 ? [...spans, span] : replaceAt(spans, index, span), outcome };
     }
     case 'toolcall.backoff.scheduled': {
       const { n, delayMs, until, retryAfter } = readBackoff(data, ts);
@@ -178,7 +172,7 @@ function changeOf(
       const index = n === undefined ? -1 : lastRunningAttempt(spans, n);
       const attempt = index < 0 ? undefined : (spans[index] as AttemptSpan);
       return {
-        spans: attempt ? replaced(spans, index, endAttempt(attempt, ts, 'succeeded')) : spans,
+        spans: attempt ? replaceAt(spans, index, endAttempt(attempt, ts, 'succeeded')) : spans,
         outcome: { status, at: ts, tool, error: undefined },
       };
     }
