@@ -29,6 +29,7 @@ import { createRedactor } from '../common/redact.js';
 import { ANNOTATION_WAIT_MS, createAnnotationLookup } from './annotationLookup.js';
 import { createEventIdFactory } from '../events/eventIds.js';
 import { createEventWriter, type EmittedFact } from '../events/eventWriter.js';
+import type { NatsBus } from '../events/natsBus.js';
 import type { EventStore } from '../store/eventStore.js';
 import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
@@ -37,6 +38,8 @@ import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
 export interface RuntimeOptions {
   /** Where every fact is appended (the file log by default in the CLI); without one, nothing is recorded. */
   store?: EventStore;
+  /** Where every recorded fact is also published live (core NATS), with escalations on their own subjects. */
+  bus?: Pick<NatsBus, 'publish' | 'publishEscalation'>;
   /** A parsed config, or a plain object validated here. */
   config?: RuntimeConfig | RuntimeConfigInput;
   connector?: McpConnector;
@@ -163,6 +166,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     else if (escalation.level === 'critical') logger.error(log, message);
     else if (escalation.level === 'warning') logger.warn(log, message);
     else logger.info(log, message);
+    options.bus?.publishEscalation(escalation.level, escalation);
     for (const listener of escalationListeners) deliver(listener, escalation);
   }
 
@@ -190,9 +194,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (!entry) recording.set(runId, (entry = { last: Promise.resolve() }));
     const current = entry;
     try {
-      current.last = store.append([eventWriter.toEnvelope(runId, fact)]).catch((error: unknown) => {
-        current.error ??= error;
-      });
+      const envelope = eventWriter.toEnvelope(runId, fact);
+      current.last = store.append([envelope]).then(
+        () => options.bus?.publish(envelope),
+        (error: unknown) => {
+          current.error ??= error;
+        },
+      );
     } catch (error) {
       current.error ??= error;
     }

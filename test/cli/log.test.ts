@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { cliTest as it, stdoutJson } from '../support/cli.js';
+import { requireSharedNats } from '../support/natsServer.js';
 import { flakyStdioConfig } from '../support/servers.js';
 
 const fastPolicy = '--policy-json={"base_delay":"10ms","jitter":"none"}';
@@ -63,6 +64,31 @@ describe('the log on the command line', () => {
     const refused = await workspace.run(['--data-dir', 'third', 'import', bad]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/bad\.jsonl:2/);
+  });
+
+  it('records to NATS JetStream with --nats and replays from there', async ({ workspace }) => {
+    const nats = await requireSharedNats();
+    await workspace.writeConfig({ servers: { flaky: workspace.stdio(flakyStdioConfig()) } });
+    const call = await workspace.run([
+      '--nats',
+      nats,
+      'call',
+      'flaky',
+      'flaky',
+      '--arg',
+      'key=j',
+      '--arg',
+      'failures=1',
+      '-q',
+      fastPolicy,
+    ]);
+    expect(call.code, call.stderr).toBe(0);
+    const { runId } = stdoutJson<{ runId: string }>(call);
+    const replay = await workspace.run(['--nats', nats, 'replay', runId, '--format', 'json']);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('"kind": "backoff"');
+    const exported = await workspace.run(['--nats', nats, 'export', runId]);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(6);
   });
 
   it('says clearly when a run is not in the log', async ({ workspace }) => {

@@ -4,6 +4,7 @@ import { createRuntime, type Runtime } from '../../actors/runtime.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
 import type { GlobalOptions } from '../main.js';
+import { createNatsBus } from '../../events/natsBus.js';
 import { openStore } from './store.js';
 
 export interface OpenRuntimeOptions {
@@ -19,13 +20,17 @@ export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOp
   const logger = createLogger({ level, redact: loaded.log.redact });
   if (!options.record) return createRuntime({ config: loaded, logger });
   const store = await openStore(globals);
-  const runtime = createRuntime({ config: loaded, logger, store });
+  // With --nats, every recorded fact is also published live on core NATS, escalations by level.
+  const bus = globals.nats === undefined ? undefined : await createNatsBus({ servers: globals.nats });
+  const runtime = createRuntime({ config: loaded, logger, store, ...(bus ? { bus } : {}) });
   return {
     ...runtime,
     async close() {
       try {
         await runtime.close();
+        await bus?.flush();
       } finally {
+        await bus?.close();
         await store.close();
       }
     },
