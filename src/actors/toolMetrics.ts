@@ -2,7 +2,7 @@
 import { EscalationTrigger } from '../policy/escalation.js';
 import type { EscalationLevel } from '../policy/escalationLevel.js';
 import type { ClassifiedFailure } from '../policy/failure.js';
-import type { ProjectedToolMetrics } from '../store/projections/toolMetrics.js';
+import { initialToolMetrics, type ProjectedToolMetrics } from '../store/projections/toolMetrics.js';
 import { SlidingCounter } from './slidingCounter.js';
 
 /** The seed's ERROR_METRICS per tool, as counted live: the counts of the replay projection, without latency and breaker. */
@@ -43,23 +43,10 @@ export interface ToolMetricsRegistry {
   list(): ToolMetrics[];
 }
 
+/** The projection's initial counts, so live and replayed metrics start from one definition. */
 function emptyMetrics(server: string, tool: string): ToolMetrics {
-  return {
-    server,
-    tool,
-    totalCalls: 0,
-    totalErrors: 0,
-    transientErrors: 0,
-    permanentErrors: 0,
-    degradedErrors: 0,
-    retries: 0,
-    retriesExhausted: 0,
-    shortCircuits: 0,
-    fallbacks: 0,
-    cacheHits: 0,
-    escalations: { info: 0, warning: 0, critical: 0, emergency: 0 },
-    errorRate: 0,
-  };
+  const { latency: _latency, breaker: _breaker, inFlight: _inFlight, ...counts } = initialToolMetrics;
+  return { ...counts, server, tool, escalations: { ...counts.escalations } };
 }
 
 export function createToolMetrics(settings: TriggerSettings = defaultTriggerSettings): ToolMetricsRegistry {
