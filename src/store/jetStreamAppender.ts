@@ -1,4 +1,4 @@
-// Appending to the JetStream log with one writer per run, pipelined: optimistic rounds first, exact per-run chaining as the fallback.
+// Appending to the JetStream log with one writer per run: each run's events chained on acknowledged sequences, runs in parallel.
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { EventEnvelope } from '../events/envelope.js';
@@ -7,28 +7,17 @@ import type { PipelinedPublisher, PublishOutcome } from './jetStreamPublisher.js
 
 /** nats-server's error code when an expected last (subject) sequence does not hold. */
 const WRONG_LAST_SEQUENCE = 10071;
-const OPTIMISTIC_ROUNDS = 2;
-/** Messages sent at once; two chunks in flight hide the round trip and keep the client's buffers small. */
-const IN_FLIGHT_CHUNK = 16_384;
-
 /*
- * Why two expectations on every optimistic message. The next event of a run cannot expect the
- * previous one's stream sequence before its ack — unless that sequence is predicted. Each message
- * carries `Nats-Expected-Last-Sequence = predicted - 1` (the whole stream) and
- * `Nats-Expected-Last-Subject-Sequence = the run's previous predicted sequence` (the first event of a
- * run in a round: the run's last sequence as acknowledged). An accepted message therefore sits exactly
- * at its prediction, and once one event of a run is refused every later event of that run in the
- * round is refused too: the run's last stored sequence is an earlier prediction, never the later one
- * expected. So what is stored of each run is always a prefix, whatever another writer does.
- * A refusal only means "not as predicted" (another writer of the stream, a duplicate that took no
- * sequence, or another writer of this run); the refused rest is retried with a fresh prediction, then
- * event by event with only the exact per-run expectation, where a refusal means another writer.
+ * Why each run's events are chained one ack at a time (runs side by side). Every message expects the
+ * run's last stream sequence *as acknowledged to this writer*: a sequence only this writer's own message
+ * can hold, so any other writer's message on the run makes the next one refused. Pipelining on
+ * predicted sequences was tried and is unsafe: another writer's message can land exactly on a
+ * predicted sequence, so a losing writer's later events were accepted after the winner's (seen in the
+ * racing-writers test under load).
  */
 export class JetStreamAppender {
   /** The stream sequence of each run's last event, as acknowledged to this writer. */
   private readonly lastStreamSeq = new Map<string, number>();
-  /** The stream's last sequence if every message since it was read went as predicted. */
-  private streamLast: number | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -54,11 +43,7 @@ export class JetStreamAppender {
     if (events.length === 0) return;
     for (const event of events) this.subjectFor(event.runId);
     await this.learnRuns(events);
-    let remaining: readonly EventEnvelope[] = events;
-    for (let round = 0; round < OPTIMISTIC_ROUNDS && remaining.length > 0; round++) {
-      remaining = await this.optimisticRound(remaining);
-    }
-    if (remaining.length > 0) await this.exactRounds(remaining);
+    await this.exactRounds(events);
   }
 
   /** Runs this writer has not written yet: seq 1 expects an empty subject; later seqs continue what is stored. */
@@ -87,61 +72,6 @@ export class JetStreamAppender {
     return stored.seq;
   }
 
-  /** Publishes everything at once on predicted sequences; returns what was refused, in order. */
-  private async optimisticRound(events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
-    const base = this.streamLast ?? (await this.jsm.streams.info(this.stream)).state.last_seq;
-    this.streamLast = undefined;
-    let predicted = base;
-    const previousOfRun = new Map<string, number>();
-    const outcomes: Array<Promise<PublishOutcome>> = [];
-    let broken = false;
-    for (const event of events) {
-      // Sent in chunks, at most two in flight: the previous chunk's acks come in while this one goes out.
-      if (outcomes.length % IN_FLIGHT_CHUNK === 0 && outcomes.length >= 2 * IN_FLIGHT_CHUNK) {
-        await Promise.all(outcomes.slice(outcomes.length - 2 * IN_FLIGHT_CHUNK, outcomes.length - IN_FLIGHT_CHUNK));
-      }
-      // After a refusal every later prediction is off: stop sending, the rest goes to the next round.
-      if (broken) break;
-      const expectedSubject = previousOfRun.get(event.runId) ?? this.lastStreamSeq.get(event.runId) ?? 0;
-      predicted++;
-      previousOfRun.set(event.runId, predicted);
-      const outcome = this.publish(event, expectedSubject, predicted - 1);
-      void outcome.then(
-        (settled) => {
-          if (!settled.ok || settled.duplicate) broken = true;
-        },
-        () => undefined,
-      );
-      outcomes.push(outcome);
-    }
-    const settled = await Promise.all(outcomes);
-    const refusedRuns = new Set<string>();
-    const refused: EventEnvelope[] = [];
-    let asPredicted = settled.length === events.length;
-    let failure: RetraceError | undefined;
-    events.forEach((event, index) => {
-      const outcome = settled[index];
-      if (!outcome || refusedRuns.has(event.runId)) {
-        refusedRuns.add(event.runId);
-        refused.push(event);
-        return;
-      }
-      if (!outcome.ok) {
-        if (outcome.errCode !== WRONG_LAST_SEQUENCE) failure ??= refusal(event, outcome);
-        refusedRuns.add(event.runId);
-        refused.push(event);
-        asPredicted = false;
-        return;
-      }
-      // A duplicate was stored before and took no sequence: later predictions are off by one.
-      if (outcome.duplicate) asPredicted = false;
-      else this.lastStreamSeq.set(event.runId, outcome.seq);
-    });
-    if (failure) throw failure;
-    if (asPredicted) this.streamLast = predicted;
-    return refused;
-  }
-
   /** Event by event per run (runs side by side), each expecting its run's acknowledged last sequence. */
   private async exactRounds(events: readonly EventEnvelope[]): Promise<void> {
     const byRun = new Map<string, EventEnvelope[]>();
@@ -153,7 +83,7 @@ export class JetStreamAppender {
     const results = await Promise.allSettled(
       [...byRun].map(async ([runId, runEvents]) => {
         for (const event of runEvents) {
-          const outcome = await this.publish(event, this.lastStreamSeq.get(runId) ?? 0, undefined);
+          const outcome = await this.publish(event, this.lastStreamSeq.get(runId) ?? 0);
           if (!outcome.ok) {
             this.lastStreamSeq.delete(runId);
             throw refusal(event, outcome);
@@ -166,17 +96,12 @@ export class JetStreamAppender {
     if (failure) throw failure.reason;
   }
 
-  private publish(
-    event: EventEnvelope,
-    expectedLastSubjectSequence: number,
-    expectedLastSequence: number | undefined,
-  ): Promise<PublishOutcome> {
+  private publish(event: EventEnvelope, expectedLastSubjectSequence: number): Promise<PublishOutcome> {
     return this.publisher.publish({
       subject: this.subjectFor(event.runId),
       payload: encodeEvent(event),
       msgId: event.id,
       expectedLastSubjectSequence,
-      ...(expectedLastSequence === undefined ? {} : { expectedLastSequence }),
       extraHeaders: { [EVENT_TYPE_HEADER]: event.type },
     });
   }
