@@ -6,6 +6,7 @@ import type { BenchOptions, BenchReport, Figure } from './lib/figure.js';
 import { formatTable } from './lib/table.js';
 import * as backoffMemory from './backoffMemory.bench.js';
 import * as fileLog from './fileLog.bench.js';
+import * as jetStream from './jetStream.bench.js';
 import * as machineOverhead from './machineOverhead.bench.js';
 import * as stdioEndToEnd from './stdioEndToEnd.bench.js';
 
@@ -14,6 +15,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   stdio: stdioEndToEnd.run,
   memory: backoffMemory.run,
   log: fileLog.run,
+  jetstream: jetStream.run,
 };
 
 const { values } = parseArgs({

@@ -2,9 +2,6 @@
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { EventEnvelope } from '../events/envelope.js';
 
-/** The event type rides in a header, since the subject names only the run. */
-export const EVENT_TYPE_HEADER = 'Retrace-Type';
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

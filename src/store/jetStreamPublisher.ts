@@ -1,5 +1,5 @@
 // Pipelined JetStream publishing: many publishes in flight, each with a reply subject, their acks gathered by one subscription.
-import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { MsgHdrsImpl, createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 
 /** What the server answered for one message. */
@@ -14,14 +14,15 @@ export interface PipelinedMessage {
   msgId: string;
   /** `Nats-Expected-Last-Subject-Sequence` (0: the subject must be empty). */
   expectedLastSubjectSequence?: number;
-  /** `Nats-Expected-Last-Sequence`: the stream's last sequence. */
-  expectedLastSequence?: number;
-  extraHeaders?: Record<string, string>;
+  /** `Nats-Expected-Last-Msg-Id`: the id of the message stored last in the whole stream. */
+  expectedLastMsgId?: string;
 }
 
+/** Called once per message: with the server's answer, or with an error when there is none. */
+export type PublishCallback = (outcome: PublishOutcome | RetraceError) => void;
+
 interface Pending {
-  resolve: (outcome: PublishOutcome) => void;
-  reject: (error: Error) => void;
+  done: PublishCallback;
   subject: string;
   sentAtMs: number;
 }
@@ -33,6 +34,41 @@ interface PubAckWire {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * Headers written as one string: `headers()` + `set` validates and canonicalises every key, about 3 µs
+ * of the ~7 µs a message costs the client here. Nats-Expected-Stream is left out: the server refuses
+ * a second stream on overlapping subjects anyway.
+ */
+function headerBytes(message: PipelinedMessage): Uint8Array {
+  let text = `NATS/1.0\r\nNats-Msg-Id: ${headerValue(message.msgId)}`;
+  if (message.expectedLastSubjectSequence !== undefined) {
+    text += `\r\nNats-Expected-Last-Subject-Sequence: ${message.expectedLastSubjectSequence}`;
+  }
+  if (message.expectedLastMsgId !== undefined) {
+    text += `\r\nNats-Expected-Last-Msg-Id: ${headerValue(message.expectedLastMsgId)}`;
+  }
+  return encoder.encode(`${text}\r\n\r\n`);
+}
+
+function headerValue(value: string): string {
+  if (/[\r\n]/.test(value) || value.trim() !== value || value === '') {
+    throw new RetraceError(ErrorCode.config, `${JSON.stringify(value)} cannot be a NATS header value (a message id)`);
+  }
+  return value;
+}
+
+/** The client writes headers by calling `encode()`; these are encoded already. */
+class EncodedHeaders extends MsgHdrsImpl {
+  constructor(private readonly bytes: Uint8Array) {
+    super();
+  }
+
+  override encode(): Uint8Array {
+    return this.bytes;
+  }
+}
 
 /**
  * Why not `js.publish`: awaited one by one it caps near 4,200 acks/s here, and even many promises in
@@ -54,28 +90,34 @@ export class PipelinedPublisher {
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (error, msg) => this.onAck(error, msg) });
   }
 
-  publish(message: PipelinedMessage): Promise<PublishOutcome> {
+  /** Messages sent whose answer has not come yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends one message; `done` is called with its outcome (never synchronously). */
+  send(message: PipelinedMessage, done: PublishCallback): void {
     const token = (this.nextToken++).toString(36);
-    const hdrs = headers();
-    hdrs.set('Nats-Msg-Id', message.msgId);
-    hdrs.set('Nats-Expected-Stream', this.stream);
-    if (message.expectedLastSubjectSequence !== undefined) {
-      hdrs.set('Nats-Expected-Last-Subject-Sequence', String(message.expectedLastSubjectSequence));
+    try {
+      const hdrs = new EncodedHeaders(headerBytes(message));
+      this.nc.publish(message.subject, message.payload, { reply: `${this.inbox}.${token}`, headers: hdrs });
+    } catch (error) {
+      const failure =
+        error instanceof RetraceError
+          ? error
+          : new RetraceError(ErrorCode.connection, `cannot publish to NATS: ${String(error)}`, { cause: error });
+      queueMicrotask(() => done(failure));
+      return;
     }
-    if (message.expectedLastSequence !== undefined) {
-      hdrs.set('Nats-Expected-Last-Sequence', String(message.expectedLastSequence));
-    }
-    for (const [key, value] of Object.entries(message.extraHeaders ?? {})) hdrs.set(key, value);
-    return new Promise<PublishOutcome>((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, subject: message.subject, sentAtMs: performance.now() });
-      this.startSweeper();
-      try {
-        this.nc.publish(message.subject, message.payload, { reply: `${this.inbox}.${token}`, headers: hdrs });
-      } catch (error) {
-        this.pending.delete(token);
-        reject(new RetraceError(ErrorCode.connection, `cannot publish to NATS: ${String(error)}`, { cause: error }));
-      }
-    });
+    this.pending.set(token, { done, subject: message.subject, sentAtMs: performance.now() });
+    this.startSweeper();
+  }
+
+  /** `send` as a promise. */
+  publish(message: PipelinedMessage): Promise<PublishOutcome> {
+    return new Promise((resolve, reject) =>
+      this.send(message, (outcome) => (outcome instanceof RetraceError ? reject(outcome) : resolve(outcome))),
+    );
   }
 
   private startSweeper(): void {
@@ -90,7 +132,7 @@ export class PipelinedPublisher {
       // Insertion order is send order: the first young entry ends the sweep.
       if (entry.sentAtMs > cutoff) break;
       this.pending.delete(token);
-      entry.reject(
+      entry.done(
         new RetraceError(
           ErrorCode.connection,
           `JetStream did not acknowledge ${entry.subject} within ${this.ackTimeoutMs} ms (is stream ${this.stream} there?)`,
@@ -108,10 +150,10 @@ export class PipelinedPublisher {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     for (const [token, entry] of this.pending) {
-      entry.reject(
+      this.pending.delete(token);
+      entry.done(
         new RetraceError(ErrorCode.closed, 'the JetStream store was closed before the append was acknowledged'),
       );
-      this.pending.delete(token);
     }
   }
 
@@ -121,14 +163,14 @@ export class PipelinedPublisher {
     if (!entry) return;
     this.pending.delete(token);
     if (error) {
-      entry.reject(
+      entry.done(
         new RetraceError(ErrorCode.connection, `JetStream publish failed: ${error.message}`, { cause: error }),
       );
       return;
     }
     if (msg.headers?.code === 503) {
-      entry.reject(
-        new RetraceError(ErrorCode.connection, `no JetStream stream ${this.stream} listens on ${msg.subject} (503)`),
+      entry.done(
+        new RetraceError(ErrorCode.connection, `no JetStream stream ${this.stream} listens on ${entry.subject} (503)`),
       );
       return;
     }
@@ -136,17 +178,17 @@ export class PipelinedPublisher {
     try {
       ack = JSON.parse(decoder.decode(msg.data)) as PubAckWire;
     } catch (parseError) {
-      entry.reject(new RetraceError(ErrorCode.connection, 'JetStream sent an unreadable ack', { cause: parseError }));
+      entry.done(new RetraceError(ErrorCode.connection, 'JetStream sent an unreadable ack', { cause: parseError }));
       return;
     }
     if (ack.error) {
-      entry.resolve({
+      entry.done({
         ok: false,
         errCode: ack.error.err_code ?? ack.error.code ?? 0,
         description: ack.error.description ?? 'unknown JetStream error',
       });
       return;
     }
-    entry.resolve({ ok: true, seq: ack.seq ?? 0, duplicate: ack.duplicate === true });
+    entry.done({ ok: true, seq: ack.seq ?? 0, duplicate: ack.duplicate === true });
   }
 }

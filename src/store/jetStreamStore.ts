@@ -37,15 +37,17 @@ export interface JetStreamStore extends EventStore {
 }
 
 /*
- * Subjects: `<prefix>.<runId>`, the event type in the `Retrace-Type` header — not `<prefix>.<runId>.<type>`.
+ * Subjects: `<prefix>.<runId>`, the event type only in the payload (nothing read a type header) — not
+ * `<prefix>.<runId>.<type>`.
  * nats-server 2.9 applies `Nats-Expected-Last-Subject-Sequence` to the exact subject of the message (a
  * wildcard-scoped expectation arrived only in 2.11), so a per-type subject would let a second writer
  * of the same run slip in between. One subject per run makes the expectation per run. Core NATS
  * (the bus) still publishes `<prefix>.<runId>.<type>`; the stream binds `<prefix>.*`, which does not
  * match those, so the two never mix.
  *
- * Single writer: every event expects its run's last stream sequence (see jetStreamAppender.ts for how
- * that stays pipelined), all acks gathered by one reply subscription (jetStreamPublisher.ts).
+ * Single writer: a run's first event in a burst expects the run's acknowledged last stream sequence, the
+ * rest of the burst chain on `Nats-Expected-Last-Msg-Id` (see jetStreamAppender.ts for why that is safe and
+ * pipelined), all acks gathered by one reply subscription (jetStreamPublisher.ts).
  */
 export async function createJetStreamStore(options: JetStreamStoreOptions = {}): Promise<JetStreamStore> {
   const servers = options.servers ?? DEFAULT_NATS_SERVERS;

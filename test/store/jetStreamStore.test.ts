@@ -108,7 +108,45 @@ describe('the JetStream store', () => {
     await writerB.append([event('run-stale', 2)]);
     await expect(writerA.append([event('run-stale', 2)])).rejects.toThrow(/another writer/);
     await writerB.append([event('run-stale', 3)]);
-    expect((await writerB.read('run-stale')).map((e) => e.seq)).toEqual([1, 2, 3]);
+    // A, refused, learns the run again from the stream: B is ahead of it, so A stays refused.
+    await expect(writerA.append([event('run-stale', 3)])).rejects.toThrow(/another writer/);
+    await writerB.append([event('run-stale', 4)]);
+    const stored = await writerB.read('run-stale');
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('takes a retry of events stored already as done, and continues after them', async () => {
+    const first = await openStore();
+    const events = [1, 2, 3].map((seq) => event('run-retry', seq));
+    await first.append(events.slice(0, 2));
+    const second = await openStore();
+    await second.append(events.slice(1));
+    expect((await second.read('run-retry')).map((e) => e.id)).toEqual(events.map((e) => e.id));
+  });
+
+  it('lets one writer through on a raced run while both also write runs of their own, and keeps every run whole', async () => {
+    const writerA = await openStore();
+    const writerB = await openStore();
+    const runOf = (runId: string, count: number): EventEnvelope[] =>
+      Array.from({ length: count }, (_, i) => event(runId, i + 1));
+    const mixed = (own: string, raced: EventEnvelope[]): EventEnvelope[] => {
+      const mine = runOf(own, 1_500);
+      return mine.flatMap((e, i) => (i < raced.length ? [e, raced[i] as EventEnvelope] : [e]));
+    };
+    const racedA = runOf('run-mixed-race', 1_000);
+    const racedB = runOf('run-mixed-race', 1_000);
+    const [a, b] = await Promise.allSettled([
+      writerA.append(mixed('run-mixed-a', racedA)),
+      writerB.append(mixed('run-mixed-b', racedB)),
+    ]);
+    expect([a.status, b.status]).toContain('rejected');
+    const stored = (await writerA.read('run-mixed-race')).map((e) => e.id);
+    const idsA = racedA.map((e) => e.id);
+    const idsB = racedB.map((e) => e.id);
+    expect([idsA, idsB]).toContainEqual(stored);
+    for (const own of ['run-mixed-a', 'run-mixed-b']) {
+      expect((await writerB.read(own)).map((e) => e.seq)).toEqual(Array.from({ length: 1_500 }, (_, i) => i + 1));
+    }
   });
 
   it('reads one run by its subject without the events of the others, across interleaved appends', async () => {
