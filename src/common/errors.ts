@@ -13,6 +13,9 @@ export const ErrorCode = {
   closed: 'E_CLOSED',
   store: 'E_STORE',
   event: 'E_EVENT',
+  workflow: 'E_WORKFLOW',
+  workflowParse: 'E_WORKFLOW_PARSE',
+  expression: 'E_EXPRESSION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -27,7 +27,16 @@ function flattenIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[], input: unk
   const path = [...prefix, ...issue.path];
   switch (issue.code) {
     case 'invalid_union': {
-      if (issue.errors.length === 0) return [{ path, target: 'value', message: 'matches more than one form' }];
+      // No branch at all: a discriminated union's unknown tag (its schema words the message), or an ambiguous match.
+      if (issue.errors.length === 0) {
+        return [
+          {
+            path,
+            target: 'value',
+            message: 'note' in issue && issue.note ? issue.message : 'matches more than one form',
+          },
+        ];
+      }
       const merged = mergedTypeMessage(issue.errors, valueAt(input, path));
       if (merged) return [{ path, target: 'value', message: merged }];
       const branch = [...issue.errors].sort((a, b) => branchScore(a) - branchScore(b) || depth(b) - depth(a))[0] ?? [];
