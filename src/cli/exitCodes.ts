@@ -7,6 +7,8 @@ export const ExitCode = {
   escalated: 2,
   skipped: 3,
   usage: 64,
+  /** The input file is invalid (sysexits EX_DATAERR): `retrace validate` on a bad workflow. */
+  invalid: 65,
   unavailable: 69,
   config: 78,
 } as const;

@@ -7,6 +7,8 @@ import { runCall } from './commands/call.js';
 import { runTools } from './commands/tools.js';
 import { runDemo } from './commands/demo.js';
 import { runExport, runImport, runMetrics, runReplay, runRuns, runTail } from './commands/log.js';
+import { runExplain } from './commands/explain.js';
+import { runValidate } from './commands/validate.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -26,6 +28,9 @@ function exitCodeForError(error: unknown): number {
       return ExitCode.config;
     case ErrorCode.connection:
       return ExitCode.unavailable;
+    case ErrorCode.workflow:
+    case ErrorCode.workflowParse:
+      return ExitCode.invalid;
     default:
       return ExitCode.usage;
   }
@@ -133,6 +138,25 @@ async function main(argv: string[]): Promise<number> {
     .option('--run <run>', 'one run only')
     .action(async (options: { run?: string }) => {
       exitCode = await runTail(options, globals());
+    });
+
+  program
+    .command('validate')
+    .description('check a workflow file: every problem with its line and column (exit 65 when invalid)')
+    .argument('<file>', 'workflow YAML file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      exitCode = await runValidate(file, options, globals());
+    });
+
+  program
+    .command('explain')
+    .description("a workflow's execution plan: steps, tools and policies, fallbacks, computed fields, worst-case times")
+    .argument('<file>', 'workflow YAML file')
+    .option('-i, --input <key=value>', 'an input (repeatable); typed by its declaration', collect, [])
+    .option('--json', 'print JSON')
+    .action(async (file: string, options: { input: string[]; json?: boolean }) => {
+      exitCode = await runExplain(file, options, globals());
     });
 
   program

