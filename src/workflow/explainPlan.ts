@@ -150,7 +150,8 @@ class Explainer {
       }
       case 'shell_command':
         summary = step.argv.map(describeTemplate).join(' ');
-        attempt = step.timeoutMs === undefined ? unbounded(`${step.id}: shell_command without timeout`) : ZERO;
+        attempt =
+          step.timeoutMs === undefined ? unbounded(`${step.id}: shell_command without timeout`) : fixed(step.timeoutMs);
         break;
       case 'conditional': {
         summary = `if ${describeCondition(step.condition)}`;
@@ -174,7 +175,8 @@ class Explainer {
           attempt = fixed(step.durationMs);
         } else {
           summary = `wait until ${step.until ? describeCondition(step.until) : '?'} (every ${formatDurationMs(step.intervalMs)})`;
-          attempt = step.timeoutMs === undefined ? unbounded(`${step.id}: wait until without timeout`) : ZERO;
+          attempt =
+            step.timeoutMs === undefined ? unbounded(`${step.id}: wait until without timeout`) : fixed(step.timeoutMs);
         }
         break;
       case 'poll': {
@@ -186,7 +188,7 @@ class Explainer {
             ? times(round, step.maxPolls)
             : step.timeoutMs === undefined
               ? unbounded(`${step.id}: poll without timeout or max_polls`)
-              : ZERO;
+              : fixed(step.timeoutMs);
         attempt = capped(attempt, step.timeoutMs);
         const onTimeout = Array.isArray(step.onTimeout) ? await group('on_timeout', step.onTimeout) : [];
         const cancel = await group('cancel', step.cancel);
@@ -233,7 +235,8 @@ class Explainer {
     const cleanup = await group('cleanup', step.cleanup);
     // mcp_call's retries are its tool's (the step's retry fields became the call's policy); others retry the step.
     const retries = step.type === 'mcp_call' ? ZERO : fixed(worstCaseBackoffMs(step.onError.retry));
-    const perAttempt = step.type === 'mcp_call' ? attempt : capped(attempt, step.timeoutMs);
+    // A poll's timeout bounds its polling (already applied), not the on_timeout and cancel steps after it.
+    const perAttempt = step.type === 'mcp_call' || step.type === 'poll' ? attempt : capped(attempt, step.timeoutMs);
     const worst = add(step.type === 'mcp_call' ? perAttempt : times(perAttempt, attempts), retries, sum(cleanup));
     const planned: PlanStep = {
       id: step.id,

@@ -106,10 +106,12 @@ class Loader {
     const value: unknown = parsed.source.document.toJS();
     const result = validate(Workflow, value ?? {}, { file, source: parsed.source });
     for (const problem of result.problems) this.problems.push({ ...problem, severity: 'error' });
-    if (!result.data) return undefined;
-    const subFiles = await this.loadSubFiles(result.data, baseDir, chain, source);
+    // Invalid steps are set aside so the rest is still compiled and checked: every problem in one report.
+    const data = result.data ?? validate(Workflow, withoutInvalidSteps(value, Workflow), {}).data;
+    if (!data) return undefined;
+    const subFiles = await this.loadSubFiles(data, baseDir, chain, source);
     const problems: WorkflowProblem[] = [];
-    const workflow = compileWorkflow(result.data, [], {
+    const workflow = compileWorkflow(data, [], {
       source,
       baseDir,
       config: this.options.config,
@@ -175,6 +177,34 @@ class Loader {
     const shown = relative(cwd, path);
     return shown && !shown.startsWith(`..${sep}`) && shown !== '..' && !isAbsolute(shown) ? shown : path;
   }
+}
+
+/**
+ * The workflow with each invalid step replaced by an empty `return` keeping its id (so references to it still
+ * resolve); its problems are already reported. Other sections are left as they are.
+ */
+function withoutInvalidSteps(value: unknown, schema: typeof Workflow): unknown {
+  const result = schema.safeParse(value);
+  if (result.success || typeof value !== 'object' || value === null) return value;
+  const copy = structuredClone(value) as Record<string, unknown>;
+  for (const issue of result.error.issues) {
+    const path = issue.path;
+    // The deepest step (a number after `steps`, `then`, `branches[i]`, …) the issue is inside.
+    let stepEnd = -1;
+    for (let index = 0; index < path.length; index += 1) {
+      if (typeof path[index] === 'number' && index > 0) stepEnd = index;
+    }
+    if (stepEnd < 0) continue;
+    let parent: unknown = copy;
+    for (const segment of path.slice(0, stepEnd))
+      parent = (parent as Record<PropertyKey, unknown>)?.[segment as PropertyKey];
+    if (!Array.isArray(parent)) continue;
+    const index = path[stepEnd] as number;
+    const step = parent[index] as { id?: unknown } | undefined;
+    const id = typeof step?.id === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(step.id) ? step.id : undefined;
+    parent[index] = id === undefined ? { type: 'return' } : { type: 'return', id };
+  }
+  return copy;
 }
 
 function sortProblems(problems: WorkflowProblem[]): WorkflowProblem[] {
