@@ -4,6 +4,7 @@ import { createServer as createHttpServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { FlakyControl } from './flakyControl.js';
@@ -26,6 +27,8 @@ export interface FlakyHttpOptions {
   plan?: FlakyPlan;
   control?: FlakyControl;
   allowExit?: boolean;
+  /** The MCP server of each session (default: the flaky server); it answers calls with `control.take(…)` decisions. */
+  createServer?: (control: FlakyControl) => { connect(transport: Transport): Promise<void> };
 }
 
 const ToolCallMessage = z.object({
@@ -67,7 +70,7 @@ export async function startFlakyHttpServer(options: FlakyHttpOptions = {}): Prom
         if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
       };
       control.observe(transport);
-      await createFlakyServer({ control, allowExit }).connect(transport);
+      await (options.createServer?.(control) ?? createFlakyServer({ control, allowExit })).connect(transport);
       return transport.handleRequest(req, res, body);
     }
     const call = req.method === 'POST' ? ToolCallMessage.safeParse(body) : undefined;
