@@ -270,7 +270,7 @@ describe('loadConfig', () => {
     const config = await loadConfig({ file: 'examples/retrace.config.yaml', cwd: repositoryRoot, env: {} });
     expect(config.servers.scheduler).toEqual({
       command: 'node',
-      args: ['dist/testing/flakyServerMain.js'],
+      args: ['dist/examples/exampleServerMain.js'],
       cwd: repositoryRoot,
     });
     expect(config.tools.promote_to_production_tool).toMatchObject({
