@@ -1,5 +1,9 @@
 // The example server's tools over stdio with a real MCP client: scheduling, background tasks, deployments, seed 004's tools.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExampleHost, createExampleServer } from '../../src/examples/exampleServer.js';
+import { createTestClock } from '../../src/testing/testClock.js';
 import { connectExample, textOf, type ExampleClient } from '../support/exampleServer.js';
 
 interface Validation {
@@ -247,6 +251,34 @@ describe('the example server’s scenarios', () => {
       ).toMatchObject({ status: 'in_progress' });
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the example server in process', () => {
+  it('moves a task on by elapsed time on the server’s clock when the plan gives a duration', async () => {
+    const clock = createTestClock(1_735_689_600_000);
+    const host = createExampleHost({ plan: { tasks: { duration: '10s' } }, clock });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await createExampleServer(host).connect(serverSide);
+    const client = new Client({ name: 'in-process', version: '0.0.0' });
+    await client.connect(clientSide);
+    try {
+      const status = async (task_id: string) =>
+        (await client.callTool({ name: 'get_task_status_tool', arguments: { task_id } })).structuredContent as TaskView;
+      const started = await client.callTool({
+        name: 'start_background_task_tool',
+        arguments: { task_type: 'schedule_generation' },
+      });
+      const { task_id } = started.structuredContent as TaskView;
+      expect(await status(task_id)).toMatchObject({ status: 'queued' });
+      clock.advance(4_000);
+      expect(await status(task_id)).toMatchObject({ status: 'running', progress: 40 });
+      expect(await status(task_id)).toMatchObject({ status: 'running', progress: 40 });
+      clock.advance(6_000);
+      expect(await status(task_id)).toMatchObject({ status: 'success', progress: 100 });
+    } finally {
+      await client.close();
     }
   });
 });
