@@ -6,7 +6,7 @@ export type { AttemptOutcome, AttemptRequest, McpConnector, ToolInfo } from './a
 export { ServerConfig, StdioServerConfig, HttpServerConfig } from './actors/serverConfig.js';
 export { createBreakerRegistry } from './actors/breakerRegistry.js';
 export type { BreakerRegistry, BreakerStatus, BreakerState } from './actors/breakerRegistry.js';
-export type { ToolMetrics } from './actors/toolMetrics.js';
+export type { ProjectedToolMetrics } from './store/projections/toolMetrics.js';
 export { createLogger } from './actors/logger.js';
 
 export { loadConfig, parseConfigText, policyFor } from './config/index.js';

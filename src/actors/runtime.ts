@@ -24,13 +24,17 @@ import { silentLogger, type Logger } from './logger.js';
 import { createMcpConnector } from './mcpConnector.js';
 import type { McpConnector, ToolInfo } from './mcpTypes.js';
 import { createResultCache, type ResultCache } from './resultCache.js';
-import { createToolMetrics, type ToolMetrics, type ToolMetricsRegistry, type TriggerHit } from './toolMetrics.js';
+import { createAdvisoryTriggers, type TriggerHit } from './advisoryTriggers.js';
 import { createRedactor } from '../common/redact.js';
 import { ANNOTATION_WAIT_MS, createAnnotationLookup } from './annotationLookup.js';
 import { createEventIdFactory } from '../events/eventIds.js';
 import { createEventWriter, type EmittedFact } from '../events/eventWriter.js';
 import type { NatsBus } from '../events/natsBus.js';
+import type { AdvisoryRaised } from '../events/advisoryEvents.js';
+import type { RetraceEvent } from '../events/retraceEvent.js';
 import type { EventStore } from '../store/eventStore.js';
+import { foldInto } from '../store/projections/projection.js';
+import { toolMetricsProjection, type ProjectedToolMetrics } from '../store/projections/toolMetrics.js';
 import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
@@ -61,7 +65,7 @@ export type RecordedOutcome = ToolCallOutcome & { runId: string };
 /** Breaker transitions belong to no call: they are recorded in a run of their own. */
 export const BREAKER_RUN_ID = 'breakers';
 
-export type RuntimeEvent = ToolCallEmitted | (BreakerEvent & { type: `breaker.${string}` });
+export type RuntimeEvent = ToolCallEmitted | (BreakerEvent & { type: `breaker.${string}` }) | AdvisoryRaised;
 
 export interface Runtime {
   callTool(
@@ -72,7 +76,8 @@ export interface Runtime {
   ): Promise<RecordedOutcome>;
   listTools(server: string): Promise<ToolInfo[]>;
   breakers(): BreakerStatus[];
-  metrics(): ToolMetrics[];
+  /** Per tool: the tool-metrics projection folded over every fact this runtime recorded, as `retrace metrics` folds the log. */
+  metrics(): ProjectedToolMetrics[];
   on(type: 'escalation', listener: (escalation: Escalation) => void): () => void;
   on(type: 'event', listener: (event: RuntimeEvent) => void): () => void;
   readonly config: RuntimeConfig;
@@ -94,7 +99,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const logger = options.logger ?? silentLogger;
   const connector = options.connector ?? createMcpConnector({ servers: config.servers, clock });
   const cache: ResultCache = createResultCache({ maxEntries: config.cache.max_entries });
-  const metrics: ToolMetricsRegistry = createToolMetrics({
+  /** The replay's reducer, folded over each envelope as it is made: live metrics are the log's metrics. */
+  const liveMetrics = new Map<string, ProjectedToolMetrics>();
+  const triggers = createAdvisoryTriggers({
     repeatedFailures: {
       count: config.escalation.repeated_failures.count,
       windowMs: config.escalation.repeated_failures.window,
@@ -158,52 +165,99 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   }
 
-  function raise(escalation: Escalation): void {
-    metrics.recordEscalation(escalation.server, escalation.tool, escalation.level);
+  /** Logs an escalation at its level; it is published once its event is durable (see `announce`). */
+  function logEscalation(escalation: Escalation): void {
     const log = { escalation };
     const message = `${escalation.level.toUpperCase()} ESCALATION: ${escalation.server}/${escalation.tool}: ${escalation.message}`;
     if (escalation.level === 'emergency') logger.fatal(log, message);
     else if (escalation.level === 'critical') logger.error(log, message);
     else if (escalation.level === 'warning') logger.warn(log, message);
     else logger.info(log, message);
-    options.bus?.publishEscalation(escalation.level, escalation);
-    for (const listener of escalationListeners) deliver(listener, escalation);
   }
 
-  function advisory(server: string, tool: string, hit: TriggerHit, at: number): void {
-    const trigger = hit.trigger;
+  /** On the bus's escalation subjects and to the escalation listeners, once the run's events so far are durable. */
+  function announce(runId: string, escalation: Escalation): void {
+    afterRecorded(runId, () => {
+      options.bus?.publishEscalation(escalation.level, escalation);
+      for (const listener of escalationListeners) deliver(listener, escalation);
+    });
+  }
+
+  /** Records a trigger crossed by the failed attempt of `callId`, in that call's run (see AdvisoryRaisedData). */
+  function advise(callId: string, hit: TriggerHit, at: number): void {
+    const { server, tool } = hit;
+    const minutes = Math.round(hit.windowMs / 60_000);
     const message =
       hit.trigger === EscalationTrigger.repeatedFailures
-        ? `${server}/${tool} failed ${hit.failures} times in ${Math.round(hit.windowMs / 60_000)} minutes`
-        : `${server}/${tool} error rate ${(hit.rate * 100).toFixed(0)}% over ${hit.calls} calls`;
-    raise(
-      buildEscalation(policyFor(config, server, tool, annotations.known(server)?.get(tool)), trigger, {
-        server,
-        tool,
-        at,
-        message,
-      }),
+        ? `${server}/${tool} failed ${hit.failures} times in ${minutes} minute${minutes === 1 ? '' : 's'}`
+        : `${server}/${tool} error rate ${((hit.failures / hit.calls) * 100).toFixed(0)}% over ${hit.calls} calls`;
+    const escalation = buildEscalation(
+      policyFor(config, server, tool, annotations.known(server)?.get(tool)),
+      hit.trigger,
+      { server, tool, at, callId, message },
     );
+    const fact: AdvisoryRaised = {
+      type: 'toolcall.advisory.raised',
+      at,
+      callId,
+      server,
+      tool,
+      escalation,
+      windowMs: hit.windowMs,
+      failures: hit.failures,
+      calls: hit.calls,
+      threshold: hit.threshold,
+    };
+    record(callId, fact);
+    publish(fact);
+    logEscalation(escalation);
+    announce(callId, escalation);
   }
 
-  /** Where the machine's facts go: breaker, cache, metrics, logs, listeners. */
-  /** Appends a fact to the store; the call's outcome waits for its run's appends (nothing reported before it is durable). */
-  function record(runId: string, fact: EmittedFact): void {
-    if (!store) return;
+  /**
+   * Makes the fact's envelope, folds it into the live metrics and appends it to the store (when there is one); the
+   * call's outcome waits for its run's appends (nothing reported before it is durable). Each append of a run is
+   * published on the bus once it and those before it are durable.
+   */
+  function record(runId: string, fact: EmittedFact): RetraceEvent | undefined {
     let entry = recording.get(runId);
     if (!entry) recording.set(runId, (entry = { last: Promise.resolve() }));
     const current = entry;
+    let envelope: RetraceEvent;
     try {
-      const envelope = eventWriter.toEnvelope(runId, fact);
-      current.last = store.append([envelope]).then(
+      envelope = eventWriter.toEnvelope(runId, fact);
+    } catch (error) {
+      current.error ??= error;
+      return undefined;
+    }
+    foldInto(toolMetricsProjection, liveMetrics, envelope);
+    if (store) {
+      let appended: Promise<void>;
+      try {
+        appended = store.append([envelope]);
+      } catch (error) {
+        appended = Promise.reject(error as Error);
+      }
+      current.last = Promise.all([current.last, appended]).then(
         () => options.bus?.publish(envelope),
         (error: unknown) => {
           current.error ??= error;
         },
       );
-    } catch (error) {
-      current.error ??= error;
     }
+    return envelope;
+  }
+
+  /** Runs `action` once the run's events so far are durable (at once without a store), and not if one failed to be. */
+  function afterRecorded(runId: string, action: () => void): void {
+    const current = recording.get(runId);
+    if (!store || !current) {
+      action();
+      return;
+    }
+    current.last = current.last.then(() => {
+      if (current.error === undefined) action();
+    });
   }
 
   async function recorded(runId: string): Promise<void> {
@@ -221,48 +275,39 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   }
 
+  /** Where the machine's facts go: the log (and the live metrics), logs, listeners, breaker, cache, triggers. */
   function onEmitted(event: ToolCallEmitted): void {
-    record(event.callId, event);
+    const envelope = record(event.callId, event);
     logEvent(event);
     publish(event);
     const key = `${event.server}/${event.tool}`;
     switch (event.type) {
       case 'toolcall.attempt.failed': {
         const { failure } = event;
-        if (failure.kind === 'circuit_open') {
-          metrics.recordShortCircuit(event.server, event.tool);
-        } else {
+        if (failure.kind !== 'circuit_open') {
           const health = failure.class === 'permanent' ? 'ignored' : 'failure';
           breakers.record(key, event.probeToken, failure.kind === 'cancelled' ? 'ignored' : health, clock.now());
-          for (const hit of metrics.recordAttempt(event.server, event.tool, event.at, failure)) {
-            advisory(event.server, event.tool, hit, event.at);
-          }
         }
-        if (event.decision === 'retry') metrics.recordRetry(event.server, event.tool);
-        if (event.reason === 'retries_exhausted') metrics.recordRetriesExhausted(event.server, event.tool);
         break;
       }
       case 'toolcall.succeeded':
         if (event.n !== undefined && event.probeToken !== undefined) {
           breakers.record(key, event.probeToken, 'success', clock.now());
-          metrics.recordAttempt(event.server, event.tool, event.at);
         }
         if (event.cacheable && event.result) cache.set(event.server, event.tool, event.args, event.result, event.at);
-        if (event.status === 'cached') metrics.recordCacheHit(event.server, event.tool);
         break;
       case 'toolcall.failed':
         // A call cancelled mid-attempt never reports the attempt's outcome: free its half-open probe slot.
         if (event.error?.kind === 'cancelled') breakers.record(key, event.probeToken, 'ignored', clock.now());
         break;
-      case 'toolcall.fallback.started':
-        metrics.recordFallback(event.server, event.tool);
-        break;
       case 'toolcall.escalated':
-        raise(event.escalation);
+        logEscalation(event.escalation);
+        announce(event.callId, event.escalation);
         break;
       default:
         break;
     }
+    if (envelope) for (const hit of triggers.observe(envelope)) advise(event.callId, hit, event.at);
   }
 
   const machine = toolCallMachine.provide({
@@ -352,7 +397,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     callTool,
     listTools: (server) => connector.listTools(server),
     breakers: () => breakers.list(),
-    metrics: () => metrics.list(),
+    // Copies: the folded states share their unchanged parts with each other, so a caller must not change them.
+    metrics: () => [...liveMetrics.values()].map((metrics) => structuredClone(metrics)),
     on(type: 'escalation' | 'event', listener: ((escalation: Escalation) => void) | ((event: RuntimeEvent) => void)) {
       const set = (type === 'escalation' ? escalationListeners : eventListeners) as Set<typeof listener>;
       set.add(listener);

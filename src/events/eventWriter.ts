@@ -4,14 +4,15 @@ import { ErrorCode, RetraceError } from '../common/errors.js';
 import { createRedactor } from '../common/redact.js';
 import type { CircuitBreakerEmitted } from '../machines/circuitBreaker.js';
 import type { ToolCallEmitted } from '../machines/toolCallTypes.js';
+import type { AdvisoryRaised } from './advisoryEvents.js';
 import { CURRENT_EVENT_VERSION } from './envelope.js';
 import { createEventIdFactory } from './eventIds.js';
 import { issueError } from './parseEvent.js';
 import { limitSize } from './recordedValue.js';
 import { RetraceEvent } from './retraceEvent.js';
 
-/** Every fact a machine emits that becomes an event. */
-export type EmittedFact = ToolCallEmitted | CircuitBreakerEmitted;
+/** Every fact that becomes an event: what a machine emits, and the runtime's advisories. */
+export type EmittedFact = ToolCallEmitted | CircuitBreakerEmitted | AdvisoryRaised;
 
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 
@@ -97,7 +98,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
         actorId = key;
         rest = data;
       } else {
-        const { type: _type, at: _at, callId, ...data } = emitted as ToolCallEmitted;
+        const { type: _type, at: _at, callId, ...data } = emitted as ToolCallEmitted | AdvisoryRaised;
         actorId = callId;
         rest = data;
       }

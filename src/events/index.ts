@@ -18,6 +18,8 @@ export {
   toolCallDataSchemas,
 } from './toolCallEvents.js';
 export type { ToolCallEmittedData } from './toolCallEvents.js';
+export { AdvisoryRaisedData, advisoryDataSchemas } from './advisoryEvents.js';
+export type { AdvisoryRaised } from './advisoryEvents.js';
 export { BreakerClosedData, BreakerHalfOpenedData, BreakerOpenedData, breakerDataSchemas } from './breakerEvents.js';
 export type { BreakerEmittedData } from './breakerEvents.js';
 export { RecordedResult, TRUNCATION_PREVIEW_CHARS, TruncatedValue, isTruncatedValue } from './recordedValue.js';

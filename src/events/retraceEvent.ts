@@ -1,5 +1,6 @@
 // Every event retrace writes, as one zod union on `type`: the envelope with each type's own data.
 import { z } from 'zod';
+import { advisoryDataSchemas } from './advisoryEvents.js';
 import { breakerDataSchemas } from './breakerEvents.js';
 import { EventEnvelope } from './envelope.js';
 import { toolCallDataSchemas } from './toolCallEvents.js';
@@ -11,6 +12,7 @@ function eventOf<T extends string, D extends z.ZodType>(type: T, data: D) {
 
 const tc = toolCallDataSchemas;
 const br = breakerDataSchemas;
+const ad = advisoryDataSchemas;
 
 export const RetraceEvent = z.discriminatedUnion('type', [
   eventOf('toolcall.requested', tc['toolcall.requested']),
@@ -24,6 +26,7 @@ export const RetraceEvent = z.discriminatedUnion('type', [
   eventOf('toolcall.failed', tc['toolcall.failed']),
   eventOf('toolcall.escalated', tc['toolcall.escalated']),
   eventOf('toolcall.warning', tc['toolcall.warning']),
+  eventOf('toolcall.advisory.raised', ad['toolcall.advisory.raised']),
   eventOf('breaker.opened', br['breaker.opened']),
   eventOf('breaker.halfOpened', br['breaker.halfOpened']),
   eventOf('breaker.closed', br['breaker.closed']),
@@ -36,7 +39,7 @@ export type RetraceEventType = RetraceEvent['type'];
 export type EventOfType<T extends RetraceEventType> = Extract<RetraceEvent, { type: T }>;
 
 /** The data schema of every event type, by type. */
-export const eventDataSchemas = { ...toolCallDataSchemas, ...breakerDataSchemas } as const;
+export const eventDataSchemas = { ...toolCallDataSchemas, ...advisoryDataSchemas, ...breakerDataSchemas } as const;
 
 export const retraceEventTypes = Object.keys(eventDataSchemas) as RetraceEventType[];
 

@@ -91,6 +91,11 @@ function describeSpan(span: TimelineSpan): string {
       const { level, trigger, message } = span.escalation;
       return `escalation ${level} ${trigger}${message ? `: ${message}` : ''}`;
     }
+    case 'advisory': {
+      const { level, trigger, message } = span.escalation;
+      const figures = `${span.failures} of ${span.calls} attempts failed in ${span.windowMs}ms`;
+      return `advisory ${level} ${trigger}${message ? `: ${message}` : ''} (${figures})`;
+    }
   }
 }
 

@@ -5,25 +5,13 @@ import { createRuntime, type RuntimeEvent } from '../../src/actors/runtime.js';
 import type { Escalation } from '../../src/policy/escalation.js';
 import { parseConfigText } from '../../src/config/loadConfig.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from '../../src/config/runtimeConfig.js';
-import { createTestClock, type TestClock } from '../../src/testing/testClock.js';
+import { createTestClock } from '../../src/testing/testClock.js';
 import { createMemoryStore } from '../support/memoryStore.js';
 import { createScriptedConnector, type ScriptedAnswer } from '../support/scriptedConnector.js';
+import { drive } from '../support/driveClock.js';
 
 const unavailable: ScriptedAnswer = { failure: { source: 'http', status: 503, headers: {}, message: 'HTTP 503' } };
 const invalid: ScriptedAnswer = { failure: { source: 'rpc', code: -32602, message: 'Invalid params' } };
-
-async function drive<T>(promise: Promise<T>, clock: TestClock): Promise<T> {
-  let settled = false;
-  const result = promise.finally(() => {
-    settled = true;
-  });
-  result.catch(() => undefined); // the caller awaits it; a rejection before then is not unhandled
-  for (let i = 0; i < 100_000 && !settled; i += 1) {
-    for (let j = 0; j < 5; j += 1) await new Promise<void>((resolve) => setImmediate(resolve));
-    if (!settled && !clock.runNext()) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return result;
-}
 
 function setup(
   config: RuntimeConfigInput,

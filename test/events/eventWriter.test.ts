@@ -31,7 +31,7 @@ function textResult(text: string): CallToolResult {
   return { content: [{ type: 'text', text }] };
 }
 
-/** One fact of every type the machines emit. */
+/** One fact of every type the machines (and the runtime's advisories) emit. */
 const facts: EmittedFact[] = [
   { ...on, type: 'toolcall.requested', args: { sql: 'select 1' }, fallbacks: ['db/query_replica', null] },
   { ...on, type: 'toolcall.attempt.started', n: 1, route: 'primary' },
@@ -84,6 +84,24 @@ const facts: EmittedFact[] = [
     },
   },
   { ...on, type: 'toolcall.warning', message: 'the replica may lag' },
+  {
+    ...on,
+    type: 'toolcall.advisory.raised',
+    escalation: {
+      level: 'warning',
+      trigger: 'repeated_failures',
+      server: 'db',
+      tool: 'query',
+      message: 'db/query failed 6 times in 5 minutes',
+      recommendedAction: 'Check the server logs and health',
+      callId: 'call-1',
+      at: on.at,
+    },
+    windowMs: 300_000,
+    failures: 6,
+    calls: 8,
+    threshold: 5,
+  },
   {
     type: 'breaker.opened',
     key: 'db/query',

@@ -100,6 +100,36 @@ describe('parseEvent', () => {
     expect(errorOf(failed).location?.path).toBe('data.failure.kind');
   });
 
+  it("reads the runtime's advisory, and names its window figure when one is wrong", () => {
+    const advisory = {
+      ...backoff,
+      type: 'toolcall.advisory.raised',
+      data: {
+        server: 'db',
+        tool: 'query',
+        escalation: {
+          level: 'warning',
+          trigger: 'error_rate',
+          server: 'db',
+          tool: 'query',
+          message: 'db/query error rate 70% over 10 calls',
+          recommendedAction: 'Check the server logs and health',
+          callId: 'call-1',
+          at: backoff.ts,
+        },
+        windowMs: 300_000,
+        failures: 7,
+        calls: 10,
+        threshold: 0.5,
+      },
+    };
+    expect(parseEvent(advisory)).toEqual(advisory);
+    const error = errorOf({ ...advisory, data: { ...advisory.data, failures: -1 } });
+    expect(error.describe()).toBe('data.failures: toolcall.advisory.raised: Too small: expected number to be >=0');
+    const noLevel = { ...advisory.data, escalation: { ...advisory.data.escalation, level: 'panic' } };
+    expect(errorOf({ ...advisory, data: noLevel }).location?.path).toBe('data.escalation.level');
+  });
+
   it('refuses what is not an event object, without crashing', () => {
     expect(errorOf(null).message).toBe('an event must be an object, not null');
     expect(errorOf([backoff]).message).toBe('an event must be an object, not an array');

@@ -137,3 +137,24 @@ export function readEscalation(data: Data): EscalationView | undefined {
     recommendedAction: stringOr(escalation.recommendedAction, ''),
   };
 }
+
+export interface AdvisoryView {
+  escalation: EscalationView;
+  windowMs: number;
+  failures: number;
+  calls: number;
+  threshold: number;
+}
+
+/** `toolcall.advisory.raised`: the escalation and the window figures that raised it. */
+export function readAdvisory(data: Data): AdvisoryView | undefined {
+  const escalation = readEscalation(data);
+  if (!escalation) return undefined;
+  return {
+    escalation,
+    windowMs: numberOr(data.windowMs, 0),
+    failures: numberOr(data.failures, 0),
+    calls: numberOr(data.calls, 0),
+    threshold: numberOr(data.threshold, 0),
+  };
+}

@@ -1,6 +1,14 @@
 // The projections' public surface: pure reducers for run state, tool metrics, timelines and resumption.
 export { foldAll, foldInto, type Projection, type Reducer } from './projection.js';
-export { splitToolKey, toolKey, type EscalationView, type FailureView, type Route, type ToolRef } from './eventData.js';
+export {
+  splitToolKey,
+  toolKey,
+  type AdvisoryView,
+  type EscalationView,
+  type FailureView,
+  type Route,
+  type ToolRef,
+} from './eventData.js';
 export {
   initialRunState,
   reduceRunState,
@@ -35,6 +43,7 @@ export {
   initialTimeline,
   reduceTimeline,
   timelineProjection,
+  type AdvisorySpan,
   type AttemptSpan,
   type BackoffSpan,
   type CacheSpan,

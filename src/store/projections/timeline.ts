@@ -1,6 +1,7 @@
 // Timeline projection: per tool call, the spans of what happened (attempts, backoffs, fallbacks, cache, escalation, outcome).
 import type { EventEnvelope } from '../../events/envelope.js';
 import {
+  readAdvisory,
   readAttemptFailed,
   readAttemptStarted,
   readBackoff,
@@ -10,6 +11,7 @@ import {
   readFallback,
   readSucceeded,
   toolOf,
+  type AdvisoryView,
   type EscalationView,
   type FailureView,
   type Route,
@@ -63,7 +65,13 @@ export interface EscalationSpan {
   escalation: EscalationView;
 }
 
-export type TimelineSpan = AttemptSpan | BackoffSpan | FallbackSpan | CacheSpan | EscalationSpan;
+/** A cross-call trigger this call's failure crossed (repeated failures, error rate): not the call's outcome. */
+export interface AdvisorySpan extends AdvisoryView {
+  kind: 'advisory';
+  at: number;
+}
+
+export type TimelineSpan = AttemptSpan | BackoffSpan | FallbackSpan | CacheSpan | EscalationSpan | AdvisorySpan;
 
 export interface TimelineOutcome {
   status: string;
@@ -193,6 +201,10 @@ function changeOf(
         spans: escalation ? [...spans, { kind: 'escalation', at: ts, escalation }] : spans,
         outcome: { status: 'escalated', at: ts, tool, error: undefined },
       };
+    }
+    case 'toolcall.advisory.raised': {
+      const advisory = readAdvisory(data);
+      return advisory ? { spans: [...spans, { kind: 'advisory', at: ts, ...advisory }], outcome } : undefined;
     }
     default:
       return undefined;

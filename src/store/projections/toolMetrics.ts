@@ -194,7 +194,9 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     case 'toolcall.fallback.started':
       next.fallbacks += 1;
       return next;
-    case 'toolcall.escalated': {
+    // A call's own escalation, and an advisory the runtime raised about its tool: both count by level.
+    case 'toolcall.escalated':
+    case 'toolcall.advisory.raised': {
       const escalation = readEscalation(data);
       if (escalation) {
         next.escalations = { ...named.escalations, [escalation.level]: named.escalations[escalation.level] + 1 };
@@ -213,6 +215,7 @@ const counted = new Set([
   'toolcall.failed',
   'toolcall.fallback.started',
   'toolcall.escalated',
+  'toolcall.advisory.raised',
 ]);
 
 /** Metrics per `server/tool`: a tool call's events by the tool they name, a breaker's by its key (its actorId). */
@@ -223,7 +226,9 @@ export const toolMetricsProjection: Projection<ProjectedToolMetrics> = {
     if (event.type.startsWith('breaker.')) return event.actorId;
     if (!counted.has(event.type)) return undefined;
     const tool =
-      event.type === 'toolcall.escalated' ? (readEscalation(event.data) ?? toolOf(event.data)) : toolOf(event.data);
+      event.type === 'toolcall.escalated' || event.type === 'toolcall.advisory.raised'
+        ? (readEscalation(event.data) ?? toolOf(event.data))
+        : toolOf(event.data);
     return tool ? toolKey(tool) : undefined;
   },
 };

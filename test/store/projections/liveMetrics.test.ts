@@ -2,17 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ToolMetrics } from '../../../src/actors/toolMetrics.js';
 import { createRuntime, type RuntimeEvent } from '../../../src/actors/runtime.js';
 import type { EventEnvelope } from '../../../src/events/envelope.js';
 import type { RawFailure } from '../../../src/policy/failure.js';
 import type { EventStore } from '../../../src/store/eventStore.js';
 import { createFileLog } from '../../../src/store/fileLog.js';
-import type { ProjectedToolMetrics } from '../../../src/store/projections/index.js';
-import { replay, replayAsync } from '../../../src/store/replay.js';
-import { createTestClock, type TestClock } from '../../../src/testing/testClock.js';
+import { toolKey, type ProjectedToolMetrics } from '../../../src/store/projections/index.js';
+import { formatTimeline, replay, replayAsync } from '../../../src/store/replay.js';
+import { createTestClock } from '../../../src/testing/testClock.js';
 import { createScriptedConnector } from '../../support/scriptedConnector.js';
 import { toEnvelopes } from './envelopes.js';
+import { drive } from '../../support/driveClock.js';
 
 const unavailable: RawFailure = { source: 'http', status: 503, headers: {}, message: 'HTTP 503' };
 const unauthorized: RawFailure = { source: 'http', status: 401, headers: {}, message: 'HTTP 401' };
@@ -42,22 +42,11 @@ function tracked(store: EventStore): { store: EventStore; idle: () => Promise<bo
   };
 }
 
-async function drive<T>(promise: Promise<T>, clock: TestClock, idle: () => Promise<boolean>): Promise<T> {
-  let settled = false;
-  const result = promise.finally(() => {
-    settled = true;
-  });
-  for (let i = 0; i < 100_000 && !settled; i += 1) {
-    for (let j = 0; j < 5; j += 1) await new Promise<void>((resolve) => setImmediate(resolve));
-    // Time moves on only once nothing is being written: the call may be waiting for its events to be durable.
-    if (settled || (await idle())) continue;
-    if (!clock.runNext()) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return result;
-}
-
-/** Retries, a cache hit, fallbacks, a breaker that opens, short-circuits, half-opens and closes, and an escalation. */
-async function liveRun(store?: EventStore): Promise<{ live: ToolMetrics[]; events: RuntimeEvent[] }> {
+/**
+ * Retries, a cache hit, fallbacks, a breaker that opens, short-circuits, half-opens and closes, a call's own
+ * escalation, and the runtime's advisories: more than 2 failures in 5 minutes, and an error rate above 50% of 4 calls.
+ */
+async function liveRun(store?: EventStore): Promise<{ live: ProjectedToolMetrics[]; events: RuntimeEvent[] }> {
   const clock = createTestClock(1_700_000_000_000);
   const recording = store ? tracked(store) : undefined;
   const idle = recording ? recording.idle : () => Promise.resolve(false);
@@ -79,8 +68,7 @@ async function liveRun(store?: EventStore): Promise<{ live: ToolMetrics[]; event
           breaker: { minimum_calls: 4, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
         },
       },
-      // The runtime's advisory escalations (repeated failures, error rate) are not events yet: keep them quiet.
-      escalation: { repeated_failures: { count: 1000 }, error_rate: { minimum_calls: 1000 } },
+      escalation: { repeated_failures: { count: 2 }, error_rate: { threshold: 0.5, minimum_calls: 4 } },
     },
     connector,
     clock,
@@ -108,27 +96,31 @@ async function liveRun(store?: EventStore): Promise<{ live: ToolMetrics[]; event
   return { live, events };
 }
 
-/** Every field the live registry has equals the projected one. */
-function expectSameMetrics(live: ToolMetrics[], projected: ReadonlyMap<string, ProjectedToolMetrics>): void {
+/** The live metrics are the projected ones, whole: counts, latency histogram, breaker, attempts in flight. */
+function expectSameMetrics(live: ProjectedToolMetrics[], projected: ReadonlyMap<string, ProjectedToolMetrics>): void {
   expect(live.length).toBeGreaterThanOrEqual(3);
-  for (const metrics of live) {
-    const replayed = projected.get(`${metrics.server}/${metrics.tool}`);
-    const shared = Object.fromEntries(
-      Object.keys(metrics).map((key) => [key, replayed?.[key as keyof ProjectedToolMetrics]]),
-    );
-    expect(shared).toEqual(metrics);
-  }
+  expect(new Map(live.map((metrics) => [toolKey(metrics), metrics]))).toEqual(projected);
 }
 
 describe('metrics replayed from the events', () => {
-  it("equal the runtime's live metrics over retries, fallbacks, cache hits, a breaker trip and an escalation", async () => {
+  it("equal the runtime's live metrics over retries, fallbacks, cache hits, a breaker trip and escalations", async () => {
     const { live, events } = await liveRun();
+    const advisories = events.filter((event) => event.type === 'toolcall.advisory.raised');
+    expect(advisories.map((event) => event.escalation.trigger).sort()).toEqual(['error_rate', 'repeated_failures']);
     const projected = replay(toEnvelopes(events)).metrics;
     expectSameMetrics(live, projected);
     const primary = projected.get('srv/primary');
     expect(primary).toMatchObject({ retries: 2, retriesExhausted: 1, cacheHits: 1, fallbacks: 3, shortCircuits: 3 });
+    expect(primary?.escalations).toEqual({ info: 0, warning: 2, critical: 0, emergency: 0 });
+    expect(primary?.latency.count).toBe(primary?.totalCalls);
     // Opened 2 s before the clock was moved 30 s on: open for the 30 s cool-down, then half-open 2 s until the probe.
-    expect(primary?.breaker).toEqual({ state: 'closed', openings: 1, timeOpenMs: 32_000 });
+    expect(primary?.breaker).toEqual({
+      state: 'closed',
+      openings: 1,
+      timeOpenMs: 32_000,
+      openSince: undefined,
+      openUntil: undefined,
+    });
     expect(projected.get('srv/locked')?.escalations.critical).toBe(1);
   });
 
@@ -147,6 +139,11 @@ describe('metrics replayed from the events', () => {
       expectSameMetrics(live, result.metrics);
       expect([...result.runs.values()].filter((run) => run.status === 'running')).toEqual([]);
       expect(result.timelines.size).toBe(7);
+      const timelines = [...result.timelines.values()].map((timeline) => formatTimeline(timeline, 'text')).join('\n');
+      expect(timelines).toMatch(
+        /advisory warning repeated_failures: srv\/primary failed 3 times in 5 minutes \(3 of \d+ attempts failed in 300000ms\)/,
+      );
+      expect(timelines).toMatch(/advisory warning error_rate: srv\/primary error rate \d+% over \d+ calls/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
