@@ -19,7 +19,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe('runtime with the NATS bus', () => {
-  it('publishes the facts of a call in seq order once recorded, and its escalation by level', async () => {
+  it('publishes the facts of a call in seq order once recorded, and its escalations by level', async () => {
     const servers = await requireSharedNats();
     const raw = await connect({ servers });
     const events: Array<{ subject: string; seq: number }> = [];
@@ -34,7 +34,12 @@ describe('runtime with the NATS bus', () => {
     const clock = createTestClock(1_700_000_000_000);
     const store = createMemoryStore();
     const runtime = createRuntime({
-      config: { servers: { srv: { command: 'unused' } }, tools: { deploy: { critical: true, max_retries: 0 } } },
+      config: {
+        servers: { srv: { command: 'unused' } },
+        tools: { deploy: { critical: true, max_retries: 0 } },
+        // The first failure is an error rate of 100% over the minimum of one call: an advisory before the escalation.
+        escalation: { error_rate: { minimum_calls: 1 } },
+      },
       connector: createScriptedConnector(clock, () => ({
         failure: { source: 'http', status: 503, headers: {}, message: 'HTTP 503' },
       })),
@@ -46,12 +51,13 @@ describe('runtime with the NATS bus', () => {
     expect(outcome.status).toBe('escalated');
     await bus.flush();
     const recorded = await store.read(outcome.runId);
-    await until(() => events.length === recorded.length && escalations.length === 1, 'the published facts');
+    expect(recorded.map((event) => event.type)).toContain('toolcall.advisory.raised');
+    await until(() => events.length === recorded.length && escalations.length === 2, 'the published facts');
     expect(events.map((event) => event.seq)).toEqual(recorded.map((event) => event.seq));
     expect(events.map((event) => event.subject)).toEqual(
       recorded.map((event) => `${subjectPrefix}.${outcome.runId}.${event.type}`),
     );
-    expect(escalations).toEqual([`${escalationPrefix}.critical`]);
+    expect(escalations).toEqual([`${escalationPrefix}.warning`, `${escalationPrefix}.critical`]);
     await runtime.close();
     await bus.close();
     await raw.close();
