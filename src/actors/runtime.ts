@@ -118,7 +118,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const active = new Set<ToolCallRun>();
   const logEvent = createToolCallLogger(logger, config.log.redact);
   const store = options.store;
-  const eventWriter = createEventWriter({ clock, random, redact: config.log.redact });
+  // Without a store nothing is written: the envelopes only feed the live metrics, unvalidated (see `validate`).
+  const eventWriter = createEventWriter({ clock, random, redact: config.log.redact, validate: store !== undefined });
   const newCallId = createEventIdFactory({ clock, random });
   /** Per run: the last append (appends resolve in order) and the first failure to record. */
   const recording = new Map<string, { last: Promise<void>; error?: unknown }>();

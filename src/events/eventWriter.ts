@@ -28,6 +28,12 @@ export interface EventWriterOptions {
   redact?: readonly string[];
   /** A result (or a failed attempt's raw result) whose JSON is over this becomes a TruncatedValue. */
   maxResultBytes?: number;
+  /**
+   * Checks each envelope against its schema (the default: every envelope written is validated). Off only where
+   * nothing is written — a runtime without a store folds its envelopes into live metrics alone, and the check
+   * would be most of the cost of its calls; the facts' types are checked against the schemas at compile time.
+   */
+  validate?: boolean;
 }
 
 export interface EventWriter {
@@ -52,6 +58,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
     );
   }
   const lastSeqs = new Map<string, number>();
+  const validate = options.validate ?? true;
 
   /** Redacts `args`, `result` and `failure` together, so paths are rooted at the data; other fields stay as they are. */
   function recorded(data: Record<string, unknown>): Record<string, unknown> {
@@ -114,6 +121,10 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
         type: emitted.type,
         data: recorded(rest),
       };
+      if (!validate) {
+        lastSeqs.set(runId, seq);
+        return envelope as RetraceEvent;
+      }
       const parsed = RetraceEvent.safeParse(envelope);
       if (!parsed.success) throw issueError(emitted.type, parsed.error);
       lastSeqs.set(runId, seq);

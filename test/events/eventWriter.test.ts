@@ -176,6 +176,16 @@ describe('createEventWriter', () => {
     expect(events.lastSeq('unknown')).toBe(0);
   });
 
+  it('makes the same envelopes without validation, for a runtime that writes none', () => {
+    const validated = writer();
+    const unvalidated = writer({ validate: false });
+    for (const fact of facts) {
+      const { id: _id, ...expected } = validated.toEnvelope('run-1', fact);
+      const { id: _other, ...envelope } = unvalidated.toEnvelope('run-1', fact);
+      expect(envelope).toEqual(expected);
+    }
+  });
+
   it('uses no seq for a fact its schema refuses', () => {
     const events = writer();
     events.toEnvelope('run-1', fact('toolcall.attempt.started'));
