@@ -4,12 +4,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/actors/runtime.js';
-import type { ToolMetrics } from '../../src/actors/toolMetrics.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import type { RawFailure } from '../../src/policy/failure.js';
 import type { EventStore } from '../../src/store/eventStore.js';
 import { createJetStreamStore } from '../../src/store/jetStreamStore.js';
-import type { ProjectedToolMetrics } from '../../src/store/projections/index.js';
+import { toolKey, type ProjectedToolMetrics } from '../../src/store/projections/index.js';
 import { replayAsync } from '../../src/store/replay.js';
 import { createTestClock, type TestClock } from '../../src/testing/testClock.js';
 import { requireSharedNats } from '../support/natsServer.js';
@@ -67,8 +66,8 @@ async function drive<T>(promise: Promise<T>, clock: TestClock, writing: () => Pr
   return result;
 }
 
-/** Retries, a cache hit, fallbacks, a breaker that opens, short-circuits, half-opens and closes, and an escalation. */
-async function liveRun(store: EventStore): Promise<ToolMetrics[]> {
+/** Retries, a cache hit, fallbacks, a breaker that opens, short-circuits, half-opens and closes, escalations and advisories. */
+async function liveRun(store: EventStore): Promise<ProjectedToolMetrics[]> {
   const clock = createTestClock(1_700_000_000_000);
   const recording = tracked(store);
   let healthy = true;
@@ -89,7 +88,7 @@ async function liveRun(store: EventStore): Promise<ToolMetrics[]> {
           breaker: { minimum_calls: 4, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
         },
       },
-      escalation: { repeated_failures: { count: 1000 }, error_rate: { minimum_calls: 1000 } },
+      escalation: { repeated_failures: { count: 2 }, error_rate: { threshold: 0.5, minimum_calls: 4 } },
     },
     connector,
     clock,
@@ -115,15 +114,10 @@ async function liveRun(store: EventStore): Promise<ToolMetrics[]> {
   return live;
 }
 
-function expectSameMetrics(live: ToolMetrics[], projected: ReadonlyMap<string, ProjectedToolMetrics>): void {
+/** The live metrics are the projected ones, whole: counts, latency histogram, breaker, attempts in flight. */
+function expectSameMetrics(live: ProjectedToolMetrics[], projected: ReadonlyMap<string, ProjectedToolMetrics>): void {
   expect(live.length).toBeGreaterThanOrEqual(3);
-  for (const metrics of live) {
-    const replayed = projected.get(`${metrics.server}/${metrics.tool}`);
-    const shared = Object.fromEntries(
-      Object.keys(metrics).map((key) => [key, replayed?.[key as keyof ProjectedToolMetrics]]),
-    );
-    expect(shared).toEqual(metrics);
-  }
+  expect(new Map(live.map((metrics) => [toolKey(metrics), metrics]))).toEqual(projected);
 }
 
 describe('metrics replayed from JetStream', () => {
@@ -141,13 +135,16 @@ describe('metrics replayed from JetStream', () => {
       expectSameMetrics(live, result.metrics);
       const primary = result.metrics.get('srv/primary');
       expect(primary).toMatchObject({ retries: 2, retriesExhausted: 1, cacheHits: 1, fallbacks: 3, shortCircuits: 3 });
-      expect(primary?.breaker).toEqual({ state: 'closed', openings: 1, timeOpenMs: 32_000 });
+      expect(primary?.breaker).toMatchObject({ state: 'closed', openings: 1, timeOpenMs: 32_000 });
+      expect(primary?.escalations.warning).toBe(2);
       expect(result.metrics.get('srv/locked')?.escalations.critical).toBe(1);
       expect([...result.runs.values()].filter((run) => run.status === 'running')).toEqual([]);
       expect(result.timelines.size).toBe(7);
       // Every run reads back whole by its own subject too.
       const runs = await reader.runs();
       expect(runs.length).toBeGreaterThanOrEqual(8);
+      // A run's status is its last event's: an advisory comes before its call's outcome, so only the breakers run.
+      expect(runs.filter((run) => run.status === 'running').map((run) => run.runId)).toEqual(['breakers']);
       for (const run of runs) {
         expect((await reader.read(run.runId)).map((event) => event.seq)).toEqual(
           Array.from({ length: run.events }, (_, i) => i + 1),

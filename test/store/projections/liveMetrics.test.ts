@@ -1,23 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, type RuntimeEvent } from '../../../src/actors/runtime.js';
 import type { EventEnvelope } from '../../../src/events/envelope.js';
 import type { RawFailure } from '../../../src/policy/failure.js';
 import type { EventStore } from '../../../src/store/eventStore.js';
 import { createFileLog } from '../../../src/store/fileLog.js';
-import { createJetStreamStore } from '../../../src/store/jetStreamStore.js';
 import { toolKey, type ProjectedToolMetrics } from '../../../src/store/projections/index.js';
 import { formatTimeline, replay, replayAsync } from '../../../src/store/replay.js';
 import { createTestClock } from '../../../src/testing/testClock.js';
 import { createScriptedConnector } from '../../support/scriptedConnector.js';
 import { toEnvelopes } from './envelopes.js';
 import { drive } from '../../support/driveClock.js';
-import { requireSharedNats } from '../../support/natsServer.js';
 
 const unavailable: RawFailure = { source: 'http', status: 503, headers: {}, message: 'HTTP 503' };
 const unauthorized: RawFailure = { source: 'http', status: 401, headers: {}, message: 'HTTP 401' };
@@ -151,30 +146,6 @@ describe('metrics replayed from the events', () => {
       expect(timelines).toMatch(/advisory warning error_rate: srv\/primary error rate \d+% over \d+ calls/);
     } finally {
       await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('equal them too when read back from the JetStream stream the runtime recorded to', async () => {
-    const servers = await requireSharedNats();
-    const tag = randomBytes(4).toString('hex');
-    const stream = `RETRACE_METRICS_${tag}`;
-    const store = await createJetStreamStore({ servers, stream, subjectPrefix: `retrace.metrics${tag}.events` });
-    try {
-      const { live } = await liveRun(store);
-      async function* stored(): AsyncIterable<EventEnvelope> {
-        for await (const { event } of store.readAll()) yield event;
-      }
-      const result = await replayAsync(stored());
-      expectSameMetrics(live, result.metrics);
-      // The advisories sit before each call's last event: no run reads as still running.
-      expect((await store.runs()).filter((run) => run.status === 'running').map((run) => run.runId)).toEqual([
-        'breakers',
-      ]);
-    } finally {
-      await store.close();
-      const nc = await connect({ servers });
-      await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-      await nc.close();
     }
   });
 });
