@@ -6,7 +6,7 @@ import { ExitCode } from './exitCodes.js';
 import { runCall } from './commands/call.js';
 import { runTools } from './commands/tools.js';
 import { runDemo } from './commands/demo.js';
-import { runExport, runImport, runMetrics, runReplay, runRuns, runTail } from './commands/log.js';
+import { runExport, runImport, runMetrics, runReplay, runRuns, runTail, type TailOptions } from './commands/log.js';
 import { runExplain } from './commands/explain.js';
 import { runValidate } from './commands/validate.js';
 
@@ -16,8 +16,10 @@ export interface GlobalOptions {
   debug?: boolean;
   /** The file log's directory (default .retrace/ in the current directory). */
   dataDir?: string;
-  /** A NATS URL: JetStream becomes the event store. */
+  /** A NATS URL: the bus publishes there; alone (no --store, no `store:`), JetStream becomes the event store. */
   nats?: string;
+  /** `file` or `jetstream`: overrides the config's `store:`. */
+  store?: string;
 }
 
 function exitCodeForError(error: unknown): number {
@@ -54,7 +56,13 @@ async function main(argv: string[]): Promise<number> {
     )
     .option('--debug', 'print stack traces of errors')
     .option('--data-dir <dir>', 'where the file log lives (default: .retrace in the current directory)')
-    .option('--nats <url>', 'record to NATS JetStream at this URL instead of the file log')
+    .option('--nats <url>', 'NATS at this URL: publish every event there; alone, also record to JetStream there')
+    .addOption(
+      new Option('--store <kind>', 'where events are recorded (default: file, or jetstream with --nats)').choices([
+        'file',
+        'jetstream',
+      ]),
+    )
     .exitOverride()
     .showHelpAfterError();
 
@@ -134,9 +142,12 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('tail')
-    .description('print live events as they are recorded (JSON lines)')
+    .description('print events as they are recorded: stored ones from a position or a window, then live ones')
     .option('--run <run>', 'one run only')
-    .action(async (options: { run?: string }) => {
+    .option('--from <position>', 'first the stored events after this log position (printed in the first column)')
+    .option('--since <duration>', 'first the stored events of this last while, e.g. 10m')
+    .option('--json', 'print each event as a JSON line')
+    .action(async (options: TailOptions) => {
       exitCode = await runTail(options, globals());
     });
 

@@ -3,8 +3,10 @@ export {
   CacheSettings,
   EscalationTriggers,
   LogSettings,
+  NatsSettings,
   RuntimeConfig,
   ServerName,
+  StoreKind,
   parseRuntimeConfig,
 } from './runtimeConfig.js';
 export type { ParseConfigOptions, RuntimeConfigInput } from './runtimeConfig.js';

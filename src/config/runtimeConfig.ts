@@ -1,8 +1,11 @@
-// The schema of `retrace.config.yaml`: servers, tool policies, cache, escalation triggers, logging.
+// The schema of `retrace.config.yaml`: servers, tool policies, cache, escalation triggers, logging, NATS and the store.
 import { z } from 'zod';
 import { ServerConfig } from '../actors/serverConfig.js';
 import { Duration } from '../common/duration.js';
 import { ErrorCode } from '../common/errors.js';
+import { DEFAULT_NATS_SERVERS } from '../events/natsConnect.js';
+import { DEFAULT_EVENT_SUBJECT_PREFIX } from '../events/natsSubjects.js';
+import { DEFAULT_EVENT_STREAM } from '../store/jetStreamStore.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
 import { validate } from './validate.js';
 import { SourceProblemsError, locate } from './yamlErrors.js';
@@ -44,6 +47,30 @@ export const LogSettings = z.strictObject({
   redact: z.array(z.string().min(1)).default([]),
 });
 
+/** `nats:`: where the bus publishes (and, with `store: jetstream`, where the log lives). */
+export const NatsSettings = z.strictObject({
+  url: z
+    .string()
+    .regex(/^(nats|tls|ws|wss):\/\/\S+$/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' })
+    .default(DEFAULT_NATS_SERVERS),
+  /** The JetStream stream that is the log when `store: jetstream`. */
+  stream: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { error: 'a stream name may contain only letters, digits, "_" and "-"' })
+    .default(DEFAULT_EVENT_STREAM),
+  /** Events go to `<subject_prefix>.<runId>.<type>` on the bus (`<subject_prefix>.<runId>` in JetStream). */
+  subject_prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, { error: "expected dotted tokens of letters, digits, '-' and '_'" })
+    .default(DEFAULT_EVENT_SUBJECT_PREFIX),
+  /** Events the bus holds in memory while NATS is down; past it, it re-reads the file log when NATS returns. */
+  max_backlog: z.number().int().min(1).default(100_000),
+});
+
+/** Where events are stored: the embedded file log (default), or the JetStream stream of `nats:`. */
+export const StoreKind = z.enum(['file', 'jetstream']);
+export type StoreKind = z.infer<typeof StoreKind>;
+
 export const RuntimeConfig = z.strictObject({
   servers: z.record(ServerName, ServerConfig).default({}),
   /** Applies to every tool, under the tool's own entries. */
@@ -53,6 +80,10 @@ export const RuntimeConfig = z.strictObject({
   cache: CacheSettings.prefault({}),
   escalation: EscalationTriggers.prefault({}),
   log: LogSettings.prefault({}),
+  /** Absent: no bus (unless `--nats`). Present: every recorded event is also published on NATS. */
+  nats: NatsSettings.optional(),
+  /** Absent: the file log, also when `nats:` is set; `--store` overrides it. */
+  store: StoreKind.optional(),
 });
 export type RuntimeConfig = z.output<typeof RuntimeConfig>;
 export type RuntimeConfigInput = z.input<typeof RuntimeConfig>;

@@ -1,13 +1,16 @@
 // The commands that read the log: runs, replay, metrics, export, import, tail.
 import { createReadStream } from 'node:fs';
+import { parseDurationMs } from '../../common/duration.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
+import { createNatsBus } from '../../events/natsBus.js';
+import { assertSubjectSafeRunId } from '../../events/natsSubjects.js';
 import type { EventEnvelope } from '../../events/envelope.js';
 import { exportRun, importRun } from '../../store/exportImport.js';
 import { reportToolMetrics } from '../../store/projections/index.js';
 import { formatTimeline, replay, replayAsync, type TimelineFormat } from '../../store/replay.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
-import { withStore } from './store.js';
+import { chooseBackends, commandConfig, openStore, withStore } from './store.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -94,15 +97,85 @@ export function runImport(file: string, globals: GlobalOptions): Promise<number>
   });
 }
 
-export function runTail(options: { run?: string }, globals: GlobalOptions): Promise<number> {
-  return withStore(globals, async (store) => {
-    const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    process.once('SIGTERM', () => controller.abort());
-    const tail = store.tail(
-      options.run === undefined ? { signal: controller.signal } : { runId: options.run, signal: controller.signal },
+export interface TailOptions {
+  run?: string;
+  from?: string;
+  since?: string;
+  json?: boolean;
+}
+
+/**
+ * Stored events from `--from POSITION` (after it) or `--since DURATION`, then live ones, each once. Live
+ * events come over the NATS bus (every writer with NATS configured publishes there); the bus subscription
+ * is in place before the log is read, and per run nothing at or below the last seq printed is printed
+ * again, so the switch from stored to live has neither gap nor repeat. The log is closed before going
+ * live: the file log has one writer, and a tail must not hold it.
+ */
+export async function runTail(options: TailOptions, globals: GlobalOptions): Promise<number> {
+  if (options.from !== undefined && options.since !== undefined) {
+    throw new RetraceError(ErrorCode.usage, '--from and --since: give one of them');
+  }
+  const sinceMs = options.since === undefined ? undefined : parseDurationMs(options.since);
+  if (options.since !== undefined && sinceMs === undefined) {
+    throw new RetraceError(ErrorCode.usage, `--since ${options.since}: expected a duration such as 30s, 5m or 2h`);
+  }
+  if (options.run !== undefined) assertSubjectSafeRunId(options.run);
+  const stored = options.from !== undefined || sinceMs !== undefined;
+  const backends = chooseBackends(globals, await commandConfig(globals));
+  if (!backends.nats && backends.store === 'file' && !stored) {
+    throw new RetraceError(
+      ErrorCode.usage,
+      'live events of the file log come over NATS (the log has one writer, and a tail must not hold it): configure nats.url or pass --nats URL --store file; --from POSITION or --since DURATION prints stored events',
     );
-    for await (const event of tail) process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const print = (event: EventEnvelope, position: string | undefined): void => {
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(event)}\n`
+        : `${position ?? 'live'}  ${iso(event.ts)}  ${event.runId}  #${event.seq}  ${event.type}\n`,
+    );
+  };
+  const bus = backends.nats
+    ? await createNatsBus({
+        servers: backends.nats.url,
+        subjectPrefix: backends.nats.subjectPrefix,
+        requireConnection: true,
+      })
+    : undefined;
+  try {
+    const live = await bus?.listen({
+      ...(options.run === undefined ? {} : { runId: options.run }),
+      signal: controller.signal,
+    });
+    const seen = new Map<string, number>();
+    if (stored) {
+      const store = await openStore(backends);
+      try {
+        const fromTs = sinceMs === undefined ? undefined : Date.now() - sinceMs;
+        for await (const { position, event } of store.readAll(options.from)) {
+          if (controller.signal.aborted) break;
+          if (options.run !== undefined && event.runId !== options.run) continue;
+          if (fromTs !== undefined && event.ts < fromTs) continue;
+          seen.set(event.runId, event.seq);
+          print(event, position);
+        }
+      } finally {
+        await store.close();
+      }
+    }
+    for await (const event of live ?? []) {
+      if (event.seq <= (seen.get(event.runId) ?? 0)) continue;
+      seen.set(event.runId, event.seq);
+      print(event, undefined);
+    }
     return ExitCode.ok;
-  });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await bus?.close();
+  }
 }

@@ -1,23 +1,78 @@
-// The event store a command works on: the file log under --data-dir (default .retrace/), or JetStream with --nats.
-import { resolve } from 'node:path';
+// The event store a command works on, and the NATS bus beside it: from --store / --nats / --data-dir and the config's `store:` and `nats:`.
+import { join, resolve } from 'node:path';
 import { isRetraceError } from '../../common/errors.js';
+import { loadConfig } from '../../config/loadConfig.js';
+import type { RuntimeConfig, StoreKind } from '../../config/runtimeConfig.js';
+import { createNatsBus, type NatsBus } from '../../events/natsBus.js';
+import { DEFAULT_NATS_SERVERS } from '../../events/natsConnect.js';
+import { DEFAULT_EVENT_SUBJECT_PREFIX } from '../../events/natsSubjects.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { createFileLog } from '../../store/fileLog.js';
-import { createJetStreamStore } from '../../store/jetStreamStore.js';
+import { DEFAULT_EVENT_STREAM, createJetStreamStore } from '../../store/jetStreamStore.js';
 import type { GlobalOptions } from '../main.js';
 
 export const DEFAULT_DATA_DIR = '.retrace';
+/** Beside the file log's segments: how far the bus has published them. */
+export const BUS_CURSOR_FILE = 'bus-cursor.json';
 
 /** How long a command waits for another retrace process to let go of the file log (one writer at a time). */
 const LOCK_WAIT_MS = 15_000;
 const LOCK_POLL_MS = 50;
 
-export async function openStore(globals: GlobalOptions): Promise<EventStore> {
-  if (globals.nats !== undefined) return createJetStreamStore({ servers: globals.nats });
-  const dir = resolve(globals.dataDir ?? DEFAULT_DATA_DIR);
+export interface Backends {
+  store: StoreKind;
+  /** The file log's directory (also where the bus keeps its cursor). */
+  dataDir: string;
+  /** Set when NATS is configured: the bus publishes there (and JetStream lives there with `store: jetstream`). */
+  nats:
+    | {
+        url: string;
+        stream: string;
+        subjectPrefix: string;
+        maxBacklog: number;
+      }
+    | undefined;
+}
+
+/**
+ * `--store` wins over `store:`; then `--nats URL` alone keeps its old meaning (JetStream is the store);
+ * otherwise the file log. NATS is configured by `--nats` or `nats:`; the bus runs whenever it is.
+ */
+export function chooseBackends(globals: GlobalOptions, config: RuntimeConfig): Backends {
+  const store =
+    (globals.store as StoreKind | undefined) ?? config.store ?? (globals.nats !== undefined ? 'jetstream' : 'file');
+  const url = globals.nats ?? config.nats?.url ?? (store === 'jetstream' ? DEFAULT_NATS_SERVERS : undefined);
+  return {
+    store,
+    dataDir: resolve(globals.dataDir ?? DEFAULT_DATA_DIR),
+    nats:
+      url === undefined
+        ? undefined
+        : {
+            url,
+            stream: config.nats?.stream ?? DEFAULT_EVENT_STREAM,
+            subjectPrefix: config.nats?.subject_prefix ?? DEFAULT_EVENT_SUBJECT_PREFIX,
+            maxBacklog: config.nats?.max_backlog ?? 100_000,
+          },
+  };
+}
+
+/** The config of `--config` (or the one found in the current directory). */
+export function commandConfig(globals: GlobalOptions): Promise<RuntimeConfig> {
+  return loadConfig(globals.config === undefined ? {} : { file: globals.config });
+}
+
+export async function openStore(backends: Backends): Promise<EventStore> {
+  if (backends.store === 'jetstream') {
+    const nats = backends.nats;
+    return createJetStreamStore({
+      servers: nats?.url ?? DEFAULT_NATS_SERVERS,
+      ...(nats ? { stream: nats.stream, subjectPrefix: nats.subjectPrefix } : {}),
+    });
+  }
   for (let waitedMs = 0; ; waitedMs += LOCK_POLL_MS) {
     try {
-      return await createFileLog({ dir });
+      return await createFileLog({ dir: backends.dataDir });
     } catch (error) {
       const locked = isRetraceError(error) && error.location?.file?.endsWith('LOCK') === true;
       if (!locked || waitedMs >= LOCK_WAIT_MS) throw error;
@@ -26,11 +81,31 @@ export async function openStore(globals: GlobalOptions): Promise<EventStore> {
   }
 }
 
+/**
+ * The bus beside `store`, or undefined without NATS. Over the file log it keeps a cursor in the data
+ * directory and re-reads the log for whatever it could not publish (an outage past its backlog, a
+ * process that died); over JetStream the stream already holds every event, so it only publishes live.
+ */
+export function openBus(backends: Backends, store: EventStore): Promise<NatsBus> | undefined {
+  const nats = backends.nats;
+  if (!nats) return undefined;
+  return createNatsBus({
+    servers: nats.url,
+    subjectPrefix: nats.subjectPrefix,
+    maxBacklog: nats.maxBacklog,
+    ...(backends.store === 'file' ? { store, cursorFile: join(backends.dataDir, BUS_CURSOR_FILE) } : {}),
+  });
+}
+
 /** Runs `work` with the store open, and closes it whatever happens. */
-export async function withStore<T>(globals: GlobalOptions, work: (store: EventStore) => Promise<T>): Promise<T> {
-  const store = await openStore(globals);
+export async function withStore<T>(
+  globals: GlobalOptions,
+  work: (store: EventStore, backends: Backends) => Promise<T>,
+): Promise<T> {
+  const backends = chooseBackends(globals, await commandConfig(globals));
+  const store = await openStore(backends);
   try {
-    return await work(store);
+    return await work(store, backends);
   } finally {
     await store.close();
   }

@@ -1,0 +1,89 @@
+// How far the NATS bus has published the log: a position plus per-run seqs, kept in a file so a restarted process publishes what a dead one missed.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ErrorCode, RetraceError } from '../common/errors.js';
+import type { EventStore, StorePosition } from '../store/eventStore.js';
+
+/**
+ * Every event at or before `position` (the whole log when undefined: none) is published, and so is every
+ * event after it whose seq is at most `seqs[runId]`. Live events carry no log position (the runtime
+ * publishes them as their appends resolve), so the per-run seqs say what went out since the position.
+ */
+export interface BusCursor {
+  position: StorePosition | undefined;
+  seqs: Map<string, number>;
+}
+
+export const BusCursorFile = z.strictObject({
+  v: z.literal(1),
+  position: z.string().nullable(),
+  seqs: z.record(z.string(), z.number().int().min(0)),
+});
+export type BusCursorFile = z.infer<typeof BusCursorFile>;
+
+/** Whether the cursor says `event` is published. */
+export function isPublished(cursor: BusCursor, runId: string, seq: number): boolean {
+  return seq <= (cursor.seqs.get(runId) ?? 0);
+}
+
+/** The cursor of a bus that starts now without a file: everything already in the log counts as published. */
+export async function cursorAtEnd(store: Pick<EventStore, 'runs'>): Promise<BusCursor> {
+  const seqs = new Map<string, number>();
+  for (const run of await store.runs()) seqs.set(run.runId, run.lastSeq);
+  return { position: undefined, seqs };
+}
+
+/** The saved cursor, or undefined when there is none yet; a damaged file is an error naming it. */
+export async function readBusCursor(file: string): Promise<BusCursor | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new RetraceError(ErrorCode.store, `cannot read the NATS bus cursor: ${(error as Error).message}`, {
+      location: { file },
+      cause: error,
+    });
+  }
+  let parsed: BusCursorFile;
+  try {
+    parsed = BusCursorFile.parse(JSON.parse(text));
+  } catch (error) {
+    throw new RetraceError(
+      ErrorCode.store,
+      `the NATS bus cursor is damaged (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); delete it to publish from the end of the log, at the cost of what a dead process did not publish`,
+      { location: { file }, cause: error },
+    );
+  }
+  return { position: parsed.position ?? undefined, seqs: new Map(Object.entries(parsed.seqs)) };
+}
+
+/** Written beside and renamed over, so a crash leaves the old cursor or the new one, never half of one. */
+export async function writeBusCursor(file: string, cursor: BusCursor): Promise<void> {
+  const body: BusCursorFile = { v: 1, position: cursor.position ?? null, seqs: Object.fromEntries(cursor.seqs) };
+  const temporary = `${file}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(body)}\n`);
+  await rename(temporary, file);
+}
+
+/**
+ * Moves the position forward over the published prefix of the log and keeps seqs only for runs with
+ * events after it (or published while this read), so the cursor stays small. Reads the log from the
+ * cursor's position to its end; `cursor.seqs` may grow meanwhile.
+ */
+export async function compactCursor(store: Pick<EventStore, 'readAll'>, cursor: BusCursor): Promise<BusCursor> {
+  const before = new Map(cursor.seqs);
+  let position = cursor.position;
+  let prefix = true;
+  const later = new Set<string>();
+  for await (const stored of store.readAll(cursor.position)) {
+    if (prefix && isPublished(cursor, stored.event.runId, stored.event.seq)) position = stored.position;
+    else {
+      prefix = false;
+      later.add(stored.event.runId);
+    }
+  }
+  const seqs = new Map<string, number>();
+  for (const [runId, seq] of cursor.seqs) if (later.has(runId) || before.get(runId) !== seq) seqs.set(runId, seq);
+  return { position, seqs };
+}
