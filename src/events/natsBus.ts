@@ -4,7 +4,7 @@ import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { EscalationLevel } from '../policy/escalationLevel.js';
 import type { EventStore, StorePosition } from '../store/eventStore.js';
 import { compactCursor, cursorAtEnd, readBusCursor, writeBusCursor, type BusCursor } from './busCursor.js';
-import { EventEnvelope } from './envelope.js';
+import type { EventEnvelope } from './envelope.js';
 import { DEFAULT_NATS_SERVERS, connectNats } from './natsConnect.js';
 import {
   DEFAULT_ESCALATION_SUBJECT_PREFIX,
@@ -13,6 +13,7 @@ import {
   assertSubjectSafeRunId,
   eventSubject,
 } from './natsSubjects.js';
+import { subscribeEvents } from './natsBusSubscription.js';
 import type { EscalationRecord } from './toolCallEvents.js';
 
 export interface NatsBusOptions {
@@ -63,8 +64,6 @@ export interface NatsBus {
 export interface BusSubscribeOptions {
   runId?: string;
   signal?: AbortSignal;
-  /** Per run, the last seq already seen elsewhere (the log): those and earlier are skipped. */
-  seen?: ReadonlyMap<string, number>;
 }
 
 interface Outgoing {
@@ -82,7 +81,6 @@ const CATCH_UP_WINDOW = 1_000;
 const COMPACT_CURSOR_RUNS = 1_000;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Connects once; if NATS is down it warns and keeps trying, holding events in the backlog meanwhile. */
 export async function createNatsBus(options: NatsBusOptions = {}): Promise<NatsBus> {
@@ -281,25 +279,7 @@ class NatsBusImpl implements NatsBus {
     const subject = options.runId === undefined ? `${prefix}.>` : `${prefix}.${options.runId}.>`;
     const nc = this.nc ?? (await this.ready);
     if (!nc || options.signal?.aborted) return (async function* () {})();
-    const subscription = nc.subscribe(subject);
-    const stop = (): void => subscription.unsubscribe();
-    options.signal?.addEventListener('abort', stop, { once: true });
-    await nc.flush().catch(() => undefined);
-    const lastSeqByRun = new Map(options.seen ?? []);
-    return (async function* () {
-      try {
-        for await (const msg of subscription) {
-          const event = parseBusEvent(msg.data);
-          if (!event) continue;
-          if ((lastSeqByRun.get(event.runId) ?? 0) >= event.seq) continue;
-          lastSeqByRun.set(event.runId, event.seq);
-          yield event;
-        }
-      } finally {
-        options.signal?.removeEventListener('abort', stop);
-        subscription.unsubscribe();
-      }
-    })();
+    return subscribeEvents(nc, subject, options.signal);
   }
 
   async *subscribe(options: BusSubscribeOptions = {}): AsyncIterable<EventEnvelope> {
@@ -600,14 +580,5 @@ class NatsBusImpl implements NatsBus {
 
   private assertOpen(): void {
     if (this.closed) throw new RetraceError(ErrorCode.closed, 'the NATS bus is closed');
-  }
-}
-
-function parseBusEvent(data: Uint8Array): EventEnvelope | undefined {
-  try {
-    const parsed = EventEnvelope.safeParse(JSON.parse(decoder.decode(data)));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -8,8 +8,9 @@ import { isRetraceError } from '../../src/common/errors.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import { createNatsBus } from '../../src/events/natsBus.js';
 import { createFileLog, type FileLog } from '../../src/store/fileLog.js';
-import { cliMain, cliTest as it, tsxLoader } from '../support/cli.js';
+import { cliMain, cliTest as it, stdoutJson, tsxLoader, type CliWorkspace } from '../support/cli.js';
 import { requireSharedNats } from '../support/natsServer.js';
+import { flakyStdioConfig } from '../support/servers.js';
 
 const tag = randomBytes(4).toString('hex');
 const subjectPrefix = `retrace.tail${tag}.events`;
@@ -49,6 +50,36 @@ async function openLog(dir: string): Promise<FileLog> {
   }
 }
 
+/** `retrace tail ARGS --json` running in the workspace, its stdout read line by line as `runId:seq`. */
+function startTail(workspace: CliWorkspace, args: string[]) {
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliMain, 'tail', ...args, '--json'], {
+    cwd: workspace.dir,
+    env: { ...process.env, ...workspace.marker },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return {
+    printed: (): string[] =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const parsed = JSON.parse(line) as EventEnvelope;
+          return `${parsed.runId}:${parsed.seq}`;
+        }),
+    stderr: () => stderr,
+    /** SIGINT, as Ctrl-C; resolves with the exit code. */
+    stop(): Promise<number | null> {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
 describe('retrace tail', () => {
   it(
     'prints the stored events after --from, then live ones, each once across the switch',
@@ -63,30 +94,10 @@ describe('retrace tail', () => {
       for await (const stored of log.readAll()) positions.push(stored.position);
       await log.close();
 
-      const child = spawn(
-        process.execPath,
-        ['--import', tsxLoader, cliMain, 'tail', '--from', positions[1] ?? '', '--json'],
-        {
-          cwd: workspace.dir,
-          env: { ...process.env, ...workspace.marker },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-      const printed = (): string[] =>
-        stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => {
-            const parsed = JSON.parse(line) as EventEnvelope;
-            return `${parsed.runId}:${parsed.seq}`;
-          });
+      const tail = startTail(workspace, ['--from', positions[1] ?? '']);
+      const printed = tail.printed;
       try {
-        await until(() => printed().length >= 3, `the stored events (stderr: ${stderr})`);
+        await until(() => printed().length >= 3, `the stored events (stderr: ${tail.stderr()})`);
         expect(printed()).toEqual(['run-a:3', 'run-a:4', 'run-a:5']);
 
         // A writer appends and publishes; copies of events the tail printed from the log arrive again first.
@@ -102,14 +113,41 @@ describe('retrace tail', () => {
           bus.publish(next);
         }
         await bus.flush();
-        await until(() => printed().length >= 7, `the live events (stderr: ${stderr})`);
+        await until(() => printed().length >= 7, `the live events (stderr: ${tail.stderr()})`);
         await bus.close();
         await log.close();
         expect(printed()).toEqual(['run-a:3', 'run-a:4', 'run-a:5', 'run-a:6', 'run-b:1', 'run-a:7', 'run-b:2']);
       } finally {
-        child.kill('SIGINT');
+        expect(await tail.stop(), tail.stderr()).toBe(0);
       }
-      expect(await exited, stderr).toBe(0);
+    },
+  );
+
+  it(
+    'follows a `retrace call` recorded in the file log and published because nats: is configured',
+    { timeout: 180_000 },
+    async ({ workspace }) => {
+      const nats = await requireSharedNats();
+      await workspace.writeConfig({
+        servers: { flaky: workspace.stdio(flakyStdioConfig()) },
+        nats: { url: nats, subject_prefix: subjectPrefix },
+      });
+      // Whether the call's events come from the log (--since) or live depends on timing; each is printed once either way.
+      const tail = startTail(workspace, ['--since', '1h']);
+      try {
+        const call = await workspace.run(['call', 'flaky', 'flaky', '--arg', 'key=t', '--arg', 'failures=0', '-q']);
+        expect(call.code, call.stderr).toBe(0);
+        const { runId } = stdoutJson<{ runId: string }>(call);
+        const runs = await workspace.run(['runs', '--json']);
+        const [run] = stdoutJson<Array<{ runId: string; events: number }>>(runs);
+        expect(run?.runId).toBe(runId);
+        const expected = Array.from({ length: run?.events ?? 0 }, (_, i) => `${runId}:${i + 1}`);
+        expect(expected.length).toBeGreaterThan(2);
+        await until(() => tail.printed().length >= expected.length, `the call's events (stderr: ${tail.stderr()})`);
+        expect(tail.printed()).toEqual(expected);
+      } finally {
+        expect(await tail.stop(), tail.stderr()).toBe(0);
+      }
     },
   );
 
