@@ -12,12 +12,16 @@ import type { EventStore, StorePosition } from '../store/eventStore.js';
 export interface BusCursor {
   position: StorePosition | undefined;
   seqs: Map<string, number>;
+  /** Written by a bus that closed with everything confirmed: nothing after the cursor waits to be published. */
+  clean?: boolean;
 }
 
 export const BusCursorFile = z.strictObject({
   v: z.literal(1),
   position: z.string().nullable(),
   seqs: z.record(z.string(), z.number().int().min(0)),
+  /** A running bus writes false as it starts, so a process that dies leaves a cursor its successor re-reads after. */
+  clean: z.boolean().default(false),
 });
 export type BusCursorFile = z.infer<typeof BusCursorFile>;
 
@@ -55,12 +59,17 @@ export async function readBusCursor(file: string): Promise<BusCursor | undefined
       { location: { file }, cause: error },
     );
   }
-  return { position: parsed.position ?? undefined, seqs: new Map(Object.entries(parsed.seqs)) };
+  return { position: parsed.position ?? undefined, seqs: new Map(Object.entries(parsed.seqs)), clean: parsed.clean };
 }
 
 /** Written beside and renamed over, so a crash leaves the old cursor or the new one, never half of one. */
 export async function writeBusCursor(file: string, cursor: BusCursor): Promise<void> {
-  const body: BusCursorFile = { v: 1, position: cursor.position ?? null, seqs: Object.fromEntries(cursor.seqs) };
+  const body: BusCursorFile = {
+    v: 1,
+    position: cursor.position ?? null,
+    seqs: Object.fromEntries(cursor.seqs),
+    clean: cursor.clean ?? false,
+  };
   const temporary = `${file}.tmp`;
   await writeFile(temporary, `${JSON.stringify(body)}\n`);
   await rename(temporary, file);

@@ -91,9 +91,10 @@ export async function createNatsBus(options: NatsBusOptions = {}): Promise<NatsB
   const servers = options.servers ?? DEFAULT_NATS_SERVERS;
   const warn = options.warn ?? emitWarning;
   const retryMs = options.reconnectTimeWaitMs ?? 250;
-  // A saved cursor means a process before this one may have left events unpublished: start behind, re-read.
+  // A cursor not closed clean means a process before this one may have died with events unpublished: start behind, re-read.
   const saved = options.store && options.cursorFile ? await readBusCursor(options.cursorFile) : undefined;
   const cursor = saved ?? (options.store ? await cursorAtEnd(options.store) : undefined);
+  if (cursor && options.cursorFile) await writeBusCursor(options.cursorFile, { ...cursor, clean: false });
   const connectOnce = (): Promise<NatsConnection> =>
     connectNats({ servers, name: 'retrace-bus', reconnectForever: true, reconnectTimeWaitMs: retryMs });
   let first: NatsConnection | undefined;
@@ -115,7 +116,7 @@ export async function createNatsBus(options: NatsBusOptions = {}): Promise<NatsB
         ? {
             store: options.store,
             cursor,
-            behind: saved !== undefined,
+            behind: saved !== undefined && saved.clean !== true,
             file: options.cursorFile,
             saveIntervalMs: options.cursorSaveIntervalMs ?? 10_000,
           }
@@ -301,7 +302,9 @@ class NatsBusImpl implements NatsBus {
     this.settled = [];
     this.becomeReady(undefined);
     try {
-      await this.saveCursor({ compact: this.connected && !this.behind() });
+      // Everything confirmed: the cursor is clean, and the next process need not re-read after it.
+      const clean = this.connected && this.done();
+      await this.saveCursor({ compact: clean && (this.log?.cursor.seqs.size ?? 0) > COMPACT_CURSOR_RUNS, clean });
     } finally {
       await this.nc?.close();
     }
@@ -501,7 +504,9 @@ class NatsBusImpl implements NatsBus {
             runId: event.runId,
             seq: event.seq,
           });
-          if (this.unconfirmed.length >= CATCH_UP_WINDOW) await this.confirmSent(generation);
+          // Two windows in flight: one being confirmed while the next is sent.
+          if (this.unconfirmed.length % CATCH_UP_WINDOW === 0) this.scheduleFlush();
+          if (this.unconfirmed.length >= 2 * CATCH_UP_WINDOW) await this.confirmSent(generation, CATCH_UP_WINDOW);
         }
       } while (this.rereadAgain && current());
       if (!current()) return;
@@ -528,10 +533,10 @@ class NatsBusImpl implements NatsBus {
     }
   }
 
-  /** Waits until what was sent on this connection is confirmed, or the connection is gone. */
-  private async confirmSent(generation: number): Promise<void> {
+  /** Waits until fewer than `below` sent events await confirmation, or the connection is gone. */
+  private async confirmSent(generation: number, below: number): Promise<void> {
     this.scheduleFlush();
-    while (this.unconfirmed.length > 0 && generation === this.generation && !this.closed) {
+    while (this.unconfirmed.length >= below && generation === this.generation && !this.closed) {
       await new Promise<void>((resolve) => this.settled.push(resolve));
     }
   }
@@ -541,13 +546,13 @@ class NatsBusImpl implements NatsBus {
     if (!log?.file || this.saveTimer !== undefined || this.closed) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      void this.saveCursor({ compact: log.cursor.seqs.size > COMPACT_CURSOR_RUNS && !log.behind });
+      void this.saveCursor({ compact: log.cursor.seqs.size > COMPACT_CURSOR_RUNS && !log.behind, clean: false });
     }, log.saveIntervalMs);
     this.saveTimer.unref();
   }
 
   /** One save at a time; a compacting save first reads the log after the cursor to shrink it. */
-  private saveCursor(options: { compact: boolean }): Promise<void> {
+  private saveCursor(options: { compact: boolean; clean: boolean }): Promise<void> {
     const log = this.log;
     const file = log?.file;
     if (!log || !file) return Promise.resolve();
@@ -568,7 +573,7 @@ class NatsBusImpl implements NatsBus {
             }
           }
         }
-        await writeBusCursor(file, log.cursor);
+        await writeBusCursor(file, { ...log.cursor, clean: options.clean });
       })
       .catch((error: unknown) => {
         this.warn(

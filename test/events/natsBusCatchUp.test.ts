@@ -7,6 +7,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/actors/runtime.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
+import { compactCursor } from '../../src/events/busCursor.js';
 import { createNatsBus, type NatsBus } from '../../src/events/natsBus.js';
 import type { EventStore } from '../../src/store/eventStore.js';
 import { createFileLog } from '../../src/store/fileLog.js';
@@ -150,27 +151,31 @@ describe('the NATS bus over the file log', () => {
     const capture = await captureStream(server);
     const dir = await scratchDir();
     const cursorFile = join(dir, 'bus-cursor.json');
+    const readCursor = async () => JSON.parse(await readFile(cursorFile, 'utf8')) as { clean: boolean; seqs: object };
 
-    // The first process records and publishes three calls, then closes: its cursor is at the end of the log.
+    // The first process records and publishes three calls, then closes with everything confirmed: a clean cursor.
     let store = await createFileLog({ dir });
     let bus = await createNatsBus({ servers: server.url, subjectPrefix, store, cursorFile });
-    const runtime = recordingRuntime(store, bus);
-    for (let call = 0; call < 3; call++) await runtime.callTool('srv', 'echo');
-    await runtime.close();
+    expect(await readCursor()).toMatchObject({ clean: false });
+    const first = recordingRuntime(store, bus);
+    for (let call = 0; call < 3; call++) await first.callTool('srv', 'echo');
+    await first.close();
     await bus.close();
     const published = await storedEvents(store);
-    const cursor = JSON.parse(await readFile(cursorFile, 'utf8')) as { position: string; seqs: object };
-    let last: string | undefined;
-    for await (const stored of store.readAll()) last = stored.position;
-    expect(cursor).toEqual({ v: 1, position: last, seqs: {} });
+    const closed = await readCursor();
+    expect(closed.clean).toBe(true);
+    expect(Object.keys(closed.seqs)).toHaveLength(3);
 
-    // A second process appends and dies before its bus publishes anything.
-    const lost = recordingRuntime(store, { publish: () => undefined, publishEscalation: () => undefined });
-    for (let call = 0; call < 2; call++) await lost.callTool('srv', 'echo');
-    await lost.close();
+    // A second process appends two calls and dies before its bus (on a NATS that is not there) publishes them.
+    bus = await createNatsBus({ servers: `nats://127.0.0.1:${server.port + 1}`, store, cursorFile, warn: () => {} });
+    const dead = bus;
+    cleanups.push(() => dead.close());
+    expect(await readCursor()).toMatchObject({ clean: false });
+    const second = recordingRuntime(store, bus);
+    for (let call = 0; call < 2; call++) await second.callTool('srv', 'echo');
     await store.close();
 
-    // A third process starts behind its saved cursor and publishes what the second one missed.
+    // A third process finds the cursor not clean, re-reads the log after it and publishes what the second missed.
     store = await createFileLog({ dir });
     cleanups.push(() => store.close());
     bus = await createNatsBus({ servers: server.url, subjectPrefix, store, cursorFile });
@@ -181,5 +186,36 @@ describe('the NATS bus over the file log', () => {
     await until(async () => (await capture.received()).length >= stored.length, 'the missed events');
     const received = await capture.received();
     expect(received.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+  });
+
+  it('compacts its cursor to the published prefix of the log and the runs with events after it', async () => {
+    const store = await createFileLog({ dir: await scratchDir() });
+    cleanups.push(() => store.close());
+    const at = (runId: string, seq: number): EventEnvelope => ({
+      v: 1,
+      id: `${runId}-${seq}`,
+      runId,
+      actorId: 'call-1',
+      seq,
+      ts: seq,
+      type: 'toolcall.attempt.started',
+      data: {},
+    });
+    await store.append([at('a', 1), at('b', 1), at('a', 2), at('b', 2), at('c', 1)]);
+    const positions: string[] = [];
+    for await (const stored of store.readAll()) positions.push(stored.position);
+    const seqs = new Map([
+      ['a', 2],
+      ['b', 1],
+      ['c', 1],
+    ]);
+    const compacted = await compactCursor(store, { position: undefined, seqs });
+    expect(compacted).toEqual({
+      position: positions[2],
+      seqs: new Map([
+        ['b', 1],
+        ['c', 1],
+      ]),
+    });
   });
 });
