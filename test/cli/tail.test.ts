@@ -11,21 +11,13 @@ import { createFileLog, type FileLog } from '../../src/store/fileLog.js';
 import { cliMain, cliTest as it, stdoutJson, tsxLoader, type CliWorkspace } from '../support/cli.js';
 import { requireSharedNats } from '../support/natsServer.js';
 import { flakyStdioConfig } from '../support/servers.js';
+import { envelope } from '../store/fileLogEvents.js';
 
 const tag = randomBytes(4).toString('hex');
 const subjectPrefix = `retrace.tail${tag}.events`;
 
 function event(runId: string, seq: number): EventEnvelope {
-  return {
-    v: 1,
-    id: `${runId}-${seq}`,
-    runId,
-    actorId: 'call-1',
-    seq,
-    ts: 1_700_000_000_000 + seq,
-    type: 'toolcall.attempt.started',
-    data: {},
-  };
+  return envelope(runId, seq, { actorId: 'call-1', data: {} });
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {

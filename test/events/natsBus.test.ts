@@ -6,6 +6,7 @@ import type { EventEnvelope } from '../../src/events/envelope.js';
 import { createNatsBus, type NatsBus } from '../../src/events/natsBus.js';
 import type { EscalationRecord } from '../../src/events/toolCallEvents.js';
 import { requireSharedNats, startPrivateNatsServer } from '../support/natsServer.js';
+import { envelope } from '../store/fileLogEvents.js';
 
 const tag = randomBytes(4).toString('hex');
 const subjectPrefix = `retrace.test${tag}.events`;
@@ -20,16 +21,7 @@ async function openBus(options: { servers?: string; reconnectTimeWaitMs?: number
 }
 
 function event(runId: string, seq: number): EventEnvelope {
-  return {
-    v: 1,
-    id: `${runId}-${seq}`,
-    runId,
-    actorId: 'call-1',
-    seq,
-    ts: seq,
-    type: 'toolcall.attempt.started',
-    data: {},
-  };
+  return envelope(runId, seq, { actorId: 'call-1', ts: seq, data: {} });
 }
 
 /** Collects what a subscription yields until `count` events arrived. */

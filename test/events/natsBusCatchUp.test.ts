@@ -14,6 +14,7 @@ import { createFileLog } from '../../src/store/fileLog.js';
 import { createTestClock } from '../../src/testing/testClock.js';
 import { startPrivateNatsServer, type PrivateNatsServer } from '../support/natsServer.js';
 import { createScriptedConnector } from '../support/scriptedConnector.js';
+import { envelope } from '../store/fileLogEvents.js';
 
 const subjectPrefix = 'retrace.events';
 const cleanups: Array<() => Promise<void>> = [];
@@ -191,16 +192,8 @@ describe('the NATS bus over the file log', () => {
   it('compacts its cursor to the published prefix of the log and the runs with events after it', async () => {
     const store = await createFileLog({ dir: await scratchDir() });
     cleanups.push(() => store.close());
-    const at = (runId: string, seq: number): EventEnvelope => ({
-      v: 1,
-      id: `${runId}-${seq}`,
-      runId,
-      actorId: 'call-1',
-      seq,
-      ts: seq,
-      type: 'toolcall.attempt.started',
-      data: {},
-    });
+    const at = (runId: string, seq: number): EventEnvelope =>
+      envelope(runId, seq, { actorId: 'call-1', ts: seq, data: {} });
     await store.append([at('a', 1), at('b', 1), at('a', 2), at('b', 2), at('c', 1)]);
     const positions: string[] = [];
     for await (const stored of store.readAll()) positions.push(stored.position);
