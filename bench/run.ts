@@ -8,6 +8,7 @@ import * as backoffMemory from './backoffMemory.bench.js';
 import * as fileLog from './fileLog.bench.js';
 import * as jetStream from './jetStream.bench.js';
 import * as machineOverhead from './machineOverhead.bench.js';
+import * as replay from './replay.bench.js';
 import * as stdioEndToEnd from './stdioEndToEnd.bench.js';
 
 const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>> = {
@@ -16,6 +17,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   memory: backoffMemory.run,
   log: fileLog.run,
   jetstream: jetStream.run,
+  replay: replay.run,
 };
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 // Reading an event from outside (a log line, a NATS message): upgrade an older version, validate, or say what is wrong.
 import type { z } from 'zod';
 import { ErrorCode, RetraceError } from '../common/errors.js';
-import { CURRENT_EVENT_VERSION } from './envelope.js';
+import { CURRENT_EVENT_VERSION, type EventEnvelope } from './envelope.js';
 import { RetraceEvent, isRetraceEventType } from './retraceEvent.js';
 
 /** An event as read, before validation. */
@@ -66,6 +66,96 @@ export const parseEvent: (value: unknown) => RetraceEvent = createEventParser({
   currentVersion: CURRENT_EVENT_VERSION,
   upgrades: eventUpgrades,
 });
+
+/**
+ * Reads an event a store vouches for: it was validated when it was written and its record's checksum held, so the
+ * schema is not run again. Cheap structural checks still give a located error for a record that is not an envelope
+ * at all; an older version goes through the upgrade chain and is validated as `parseEvent` does. A type this
+ * retrace does not know passes through (the projections ignore it). `where` (e.g. the store position) prefixes errors.
+ */
+export function createTrustedEventDecoder(
+  options: EventParserOptions,
+): (value: unknown, where?: string) => EventEnvelope {
+  const parse = createEventParser(options);
+  const { currentVersion } = options;
+  return (value: unknown, where?: string): EventEnvelope => {
+    const problem = envelopeProblem(value, currentVersion);
+    if (problem === undefined) return value as EventEnvelope;
+    if (problem === olderVersion) {
+      try {
+        return parse(value);
+      } catch (error) {
+        throw located(error, where);
+      }
+    }
+    throw located(eventError(problem.message, problem.path), where);
+  };
+}
+
+/** Reads an event of the log (checksum held, validated on write) without re-validating it: see `createTrustedEventDecoder`. */
+export const decodeTrustedEvent: (value: unknown, where?: string) => EventEnvelope = createTrustedEventDecoder({
+  currentVersion: CURRENT_EVENT_VERSION,
+  upgrades: eventUpgrades,
+});
+
+const olderVersion = { message: 'older version', path: 'v' };
+
+const isObject = (value: unknown): value is RawEvent =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isText = (value: unknown): boolean => typeof value === 'string' && value !== '';
+const isWhole = (value: unknown, from: number): boolean =>
+  typeof value === 'number' && Number.isInteger(value) && value >= from;
+
+/** What makes `value` not a current envelope, or undefined: the envelope's fields, not each type's data. */
+function envelopeProblem(value: unknown, currentVersion: number): { message: string; path: string } | undefined {
+  if (!isObject(value)) return { message: `an event must be an object, not ${describeValue(value)}`, path: '' };
+  const { v, id, runId, actorId, parentId, seq, ts, type, data } = value;
+  if (!isText(type))
+    return { message: `event type must be a non-empty string, not ${describeValue(type)}`, path: 'type' };
+  const what = type as string;
+  if (v !== currentVersion) {
+    if (!isWhole(v, 1)) {
+      return { message: `${what}: event version must be a whole number from 1, not ${describeValue(v)}`, path: 'v' };
+    }
+    if ((v as number) > currentVersion) {
+      return {
+        message: `${what}: event version ${String(v)} is newer than this retrace reads (up to ${currentVersion})`,
+        path: 'v',
+      };
+    }
+    return olderVersion;
+  }
+  if (!isText(id)) return { message: `${what}: id must be a non-empty string, not ${describeValue(id)}`, path: 'id' };
+  if (!isText(runId)) {
+    return { message: `${what}: runId must be a non-empty string, not ${describeValue(runId)}`, path: 'runId' };
+  }
+  if (!isText(actorId)) {
+    return { message: `${what}: actorId must be a non-empty string, not ${describeValue(actorId)}`, path: 'actorId' };
+  }
+  if (parentId !== undefined && !isText(parentId)) {
+    return {
+      message: `${what}: parentId must be a non-empty string, not ${describeValue(parentId)}`,
+      path: 'parentId',
+    };
+  }
+  if (!isWhole(seq, 1)) {
+    return { message: `${what}: seq must be a whole number from 1, not ${describeValue(seq)}`, path: 'seq' };
+  }
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+    return { message: `${what}: ts must be a number, not ${describeValue(ts)}`, path: 'ts' };
+  }
+  if (!isObject(data)) return { message: `${what}: data must be an object, not ${describeValue(data)}`, path: 'data' };
+  return undefined;
+}
+
+/** The error with `where` in front of its message (the store position of the record). */
+function located(error: unknown, where: string | undefined): unknown {
+  if (where === undefined || !(error instanceof RetraceError)) return error;
+  return new RetraceError(error.code, `event at ${where}: ${error.message}`, {
+    ...(error.location === undefined ? {} : { location: error.location }),
+    cause: error,
+  });
+}
 
 function upgradeStep(upgrades: EventUpgrades, from: number, event: RawEvent, type: string): RawEvent {
   const upgrade = upgrades[from];

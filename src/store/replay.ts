@@ -1,5 +1,7 @@
 // Replay: folds recorded events through the projections (the same reducers as live), and prints a call's timeline.
 import type { EventEnvelope } from '../events/envelope.js';
+import { decodeTrustedEvent } from '../events/parseEvent.js';
+import type { EventStore } from './eventStore.js';
 import { foldInto } from './projections/projection.js';
 import { runStateProjection, type RunState } from './projections/runState.js';
 import { timelineProjection, type AttemptSpan, type Timeline, type TimelineSpan } from './projections/timeline.js';
@@ -56,6 +58,20 @@ export async function replayAsync(
 ): Promise<ReplayResult> {
   const replayer = createReplayer(options);
   for await (const event of events) replayer.apply(event);
+  return replayer.result();
+}
+
+/**
+ * Folds every event of a store (`readAll`) through the projections, as `retrace metrics` does. The store vouches
+ * for its records (validated on write, checksummed), so each is decoded on the trusted path: structural checks
+ * and the upgrade chain, no schema; an error names the record's position.
+ */
+export async function replayStore(
+  store: Pick<EventStore, 'readAll'>,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const replayer = createReplayer(options);
+  for await (const stored of store.readAll()) replayer.apply(decodeTrustedEvent(stored.event, stored.position));
   return replayer.result();
 }
 

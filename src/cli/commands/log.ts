@@ -7,7 +7,7 @@ import { assertSubjectSafeRunId } from '../../events/natsSubjects.js';
 import type { EventEnvelope } from '../../events/envelope.js';
 import { exportRun, importRun } from '../../store/exportImport.js';
 import { reportToolMetrics } from '../../store/projections/index.js';
-import { formatTimeline, replay, replayAsync, type TimelineFormat } from '../../store/replay.js';
+import { formatTimeline, replay, replayStore, type TimelineFormat } from '../../store/replay.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
 import { chooseBackends, commandConfig, openStore, withStore } from './store.js';
@@ -59,14 +59,7 @@ export function runReplay(
 
 export function runMetrics(options: { run?: string; json?: boolean }, globals: GlobalOptions): Promise<number> {
   return withStore(globals, async (store) => {
-    const result =
-      options.run === undefined
-        ? await replayAsync(
-            (async function* () {
-              for await (const stored of store.readAll()) yield stored.event;
-            })(),
-          )
-        : replay(await readRun(store, options.run));
+    const result = options.run === undefined ? await replayStore(store) : replay(await readRun(store, options.run));
     const now = Date.now();
     const reports = [...result.metrics.values()].map((metrics) => reportToolMetrics(metrics, now));
     if (options.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);

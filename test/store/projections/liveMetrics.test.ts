@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFileLog } from '../../../src/store/fileLog.js';
-import { formatTimeline, replay, replayAsync } from '../../../src/store/replay.js';
-import { expectSameMetrics, liveRun, storedEvents } from '../../support/metricsScenario.js';
+import { formatTimeline, replay, replayStore } from '../../../src/store/replay.js';
+import { expectSameMetrics, liveRun } from '../../support/metricsScenario.js';
 import { toEnvelopes } from './envelopes.js';
 
 describe('metrics replayed from the events', () => {
@@ -36,7 +36,8 @@ describe('metrics replayed from the events', () => {
       const { live } = await liveRun(store);
       await store.close();
       const reopened = await createFileLog({ dir });
-      const result = await replayAsync(storedEvents(reopened));
+      // As `retrace metrics` reads it: every record, decoded on the trusted path.
+      const result = await replayStore(reopened);
       await reopened.close();
       expectSameMetrics(live, result.metrics);
       expect([...result.runs.values()].filter((run) => run.status === 'running')).toEqual([]);
