@@ -120,34 +120,72 @@ function ended(attempt: AttemptView, at: number, status: AttemptView['status']):
   return { ...attempt, status, endedAt: at, durationMs: Math.max(0, at - attempt.startedAt) };
 }
 
-/** The fields an event changes; the rest stay as they were. */
-type Change = Partial<Pick<RunState, 'callId' | 'current' | 'attempts' | 'pendingBackoff' | 'outcome' | 'startedAt'>>;
+/** A copy with every field listed (one object shape), for the reducer to change before it returns it. */
+function copyOf(state: RunState, event: EventEnvelope): RunState {
+  return {
+    runId: event.runId,
+    status: state.status,
+    callId: state.callId,
+    current: state.current,
+    attempts: state.attempts,
+    pendingBackoff: state.pendingBackoff,
+    outcome: state.outcome,
+    startedAt: state.startedAt,
+    finishedAt: state.finishedAt,
+    lastSeq: state.lastSeq < event.seq ? event.seq : state.lastSeq,
+    events: state.events + 1,
+  };
+}
 
-function changeOf(state: RunState, event: EventEnvelope): Change | undefined {
+/** Marks the run ended by `event` (a terminal type): its status, and when it first ended. */
+function end(next: RunState, status: RunStatus, at: number): void {
+  next.status = status;
+  next.finishedAt ??= at;
+  next.pendingBackoff = undefined;
+}
+
+/** Attempts of `callId` still running at a call's failure are cut off (abandoned); the rest stay as they were. */
+function abandonRunning(attempts: readonly AttemptView[], callId: string, at: number): readonly AttemptView[] {
+  let next: AttemptView[] | undefined;
+  for (let i = 0; i < attempts.length; i += 1) {
+    const attempt = attempts[i] as AttemptView;
+    if (attempt.callId === callId && attempt.status === 'running') {
+      next ??= attempts.slice();
+      next[i] = ended(attempt, at, 'abandoned');
+    }
+  }
+  return next ?? attempts;
+}
+
+export function reduceRunState(state: RunState, event: EventEnvelope): RunState {
+  const next = copyOf(state, event);
   const { data, ts, actorId: callId } = event;
-  const tool = toolOf(data);
   switch (event.type) {
     case 'toolcall.requested':
-      return {
-        startedAt: state.startedAt ?? ts,
-        callId: state.callId ?? callId,
-        current: state.current ?? tool,
-      };
+      next.startedAt ??= ts;
+      next.callId ??= callId;
+      next.current ??= toolOf(data);
+      return next;
     case 'toolcall.attempt.started': {
       const { n, route } = readAttemptStarted(data);
-      return {
-        attempts: [...state.attempts, attemptView(callId, n, tool, route, ts)],
-        pendingBackoff: undefined,
-        current: tool ?? state.current,
-      };
+      const tool = toolOf(data);
+      next.attempts = [...state.attempts, attemptView(callId, n, tool, route, ts)];
+      next.pendingBackoff = undefined;
+      if (tool) next.current = tool;
+      return next;
     }
     case 'toolcall.attempt.failed': {
       const failed = readAttemptFailed(data);
       const index = runningAttempt(state.attempts, callId, failed.n);
       // A short-circuited attempt never started: the breaker refused it.
-      const base = state.attempts[index] ?? attemptView(callId, failed.n, tool, undefined, ts);
+      const base = state.attempts[index] ?? attemptView(callId, failed.n, toolOf(data), undefined, ts);
       const attempt: AttemptView = {
-        ...base,
+        callId: base.callId,
+        n: base.n,
+        server: base.server,
+        tool: base.tool,
+        route: base.route,
+        startedAt: base.startedAt,
         status: 'failed',
         endedAt: ts,
         durationMs: failed.durationMs,
@@ -155,71 +193,57 @@ function changeOf(state: RunState, event: EventEnvelope): Change | undefined {
         decision: failed.decision,
         reason: failed.reason,
       };
-      return {
-        attempts: index < 0 ? [...state.attempts, attempt] : replaceAt(state.attempts, index, attempt),
-        pendingBackoff: undefined,
-      };
+      next.attempts = index < 0 ? [...state.attempts, attempt] : replaceAt(state.attempts, index, attempt);
+      next.pendingBackoff = undefined;
+      return next;
     }
     case 'toolcall.backoff.scheduled':
-      return { pendingBackoff: { callId, ...readBackoff(data, ts) } };
+      next.pendingBackoff = { callId, ...readBackoff(data, ts) };
+      return next;
     case 'toolcall.fallback.started': {
       const { to } = readFallback(data);
-      return to ? { current: to } : undefined;
+      if (to) next.current = to;
+      return next;
     }
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
       const index = n === undefined ? -1 : runningAttempt(state.attempts, callId, n);
       const attempt = state.attempts[index];
-      return {
-        attempts:
-          attempt === undefined ? state.attempts : replaceAt(state.attempts, index, ended(attempt, ts, 'succeeded')),
-        outcome: outcomeOf(status, ts, tool),
-        pendingBackoff: undefined,
-      };
+      if (attempt !== undefined) next.attempts = replaceAt(state.attempts, index, ended(attempt, ts, 'succeeded'));
+      next.outcome = outcomeOf(status, ts, toolOf(data));
+      end(next, 'succeeded', ts);
+      return next;
     }
     case 'toolcall.failed': {
-      const outcome = outcomeOf('failed', ts, tool);
+      const outcome = outcomeOf('failed', ts, toolOf(data));
       outcome.error = readFailed(data).error;
-      const cutOff = state.attempts.some((a) => a.callId === callId && a.status === 'running');
-      return {
-        attempts: cutOff
-          ? state.attempts.map((a) => (a.callId === callId && a.status === 'running' ? ended(a, ts, 'abandoned') : a))
-          : state.attempts,
-        outcome,
-        pendingBackoff: undefined,
-      };
+      next.attempts = abandonRunning(state.attempts, callId, ts);
+      next.outcome = outcome;
+      end(next, 'failed', ts);
+      return next;
     }
     case 'toolcall.escalated': {
       const escalation = readEscalation(data);
       const outcome = outcomeOf(
         'escalated',
         ts,
-        escalation ? { server: escalation.server, tool: escalation.tool } : tool,
+        escalation ? { server: escalation.server, tool: escalation.tool } : toolOf(data),
       );
       outcome.escalation = escalation;
-      return { outcome, pendingBackoff: undefined };
+      next.outcome = outcome;
+      end(next, 'escalated', ts);
+      return next;
     }
-    default:
-      return undefined;
+    default: {
+      // A terminal type this projection has no more to say about (a later `workflow.*`) still ends the run.
+      const status = terminalStatus(event.type);
+      if (status !== undefined) {
+        next.status = status;
+        next.finishedAt ??= ts;
+      }
+      return next;
+    }
   }
-}
-
-export function reduceRunState(state: RunState, event: EventEnvelope): RunState {
-  const change = changeOf(state, event) ?? {};
-  const status = terminalStatus(event.type) ?? state.status;
-  return {
-    runId: event.runId,
-    status,
-    callId: 'callId' in change ? change.callId : state.callId,
-    current: 'current' in change ? change.current : state.current,
-    attempts: change.attempts ?? state.attempts,
-    pendingBackoff: 'pendingBackoff' in change ? change.pendingBackoff : state.pendingBackoff,
-    outcome: change.outcome ?? state.outcome,
-    startedAt: 'startedAt' in change ? change.startedAt : state.startedAt,
-    finishedAt: state.finishedAt ?? (status === 'running' ? undefined : event.ts),
-    lastSeq: Math.max(state.lastSeq, event.seq),
-    events: state.events + 1,
-  };
 }
 
 /** One state per run; breaker events (runtime-wide facts) do not belong to a run's state. */

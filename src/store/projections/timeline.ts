@@ -132,98 +132,110 @@ function cacheSpan(at: number, hit: boolean, ageMs: number | undefined): CacheSp
   return { kind: 'cache', at, hit, ageMs };
 }
 
-/** The spans and outcome an event leaves; undefined: the event changes nothing. */
-function changeOf(
-  state: Timeline,
-  event: EventEnvelope,
-): { spans: readonly TimelineSpan[]; outcome: TimelineOutcome | undefined } | undefined {
-  const { data, ts } = event;
-  const tool = toolOf(data) ?? { server: '', tool: '' };
-  const { spans, outcome } = state;
-  switch (event.type) {
+const noTool: ToolRef = { server: '', tool: '' };
+
+/** Every running attempt of the call is cut off (abandoned) by its failure. */
+function abandonRunning(spans: readonly TimelineSpan[], at: number): readonly TimelineSpan[] {
+  let next: TimelineSpan[] | undefined;
+  for (let i = 0; i < spans.length; i += 1) {
+    const span = spans[i] as TimelineSpan;
+    if (span.kind === 'attempt' && span.status === 'running') {
+      next ??= spans.slice();
+      next[i] = endAttempt(span, at, 'abandoned');
+    }
+  }
+  return next ?? spans;
+}
+
+export function reduceTimeline(state: Timeline, event: EventEnvelope): Timeline {
+  const { type, data, ts } = event;
+  if (!type.startsWith('toolcall.')) return state;
+  // A copy with every field listed (one object shape), changed below before it is returned.
+  const next: Timeline = {
+    runId: event.runId,
+    callId: event.actorId,
+    requested: state.requested,
+    startedAt: state.startedAt,
+    spans: state.spans,
+    outcome: state.outcome,
+  };
+  const { spans } = state;
+  switch (type) {
+    case 'toolcall.requested':
+      next.requested = toolOf(data) ?? state.requested;
+      next.startedAt = ts;
+      return next;
     case 'toolcall.attempt.started': {
       const { n, route } = readAttemptStarted(data);
-      return { spans: [...spans, attemptSpan(tool, n, route, ts)], outcome };
+      next.spans = [...spans, attemptSpan(toolOf(data) ?? noTool, n, route, ts)];
+      return next;
     }
     case 'toolcall.attempt.failed': {
       const failed = readAttemptFailed(data);
       const index = lastRunningAttempt(spans, failed.n);
       // A short-circuited attempt never started: the breaker refused it on the spot.
-      const base = index < 0 ? attemptSpan(tool, failed.n, undefined, ts) : (spans[index] as AttemptSpan);
+      const base =
+        index < 0 ? attemptSpan(toolOf(data) ?? noTool, failed.n, undefined, ts) : (spans[index] as AttemptSpan);
       const span: AttemptSpan = {
-        ...base,
-        status: 'failed',
+        kind: 'attempt',
+        server: base.server,
+        tool: base.tool,
+        n: base.n,
+        route: base.route,
+        startedAt: base.startedAt,
         endedAt: ts,
         durationMs: failed.durationMs,
+        status: 'failed',
         failure: failed.failure,
         decision: failed.decision,
         reason: failed.reason,
       };
-      return { spans: index < 0 ? [...spans, span] : replaceAt(spans, index, span), outcome };
+      next.spans = index < 0 ? [...spans, span] : replaceAt(spans, index, span);
+      return next;
     }
     case 'toolcall.backoff.scheduled': {
       const { n, delayMs, until, retryAfter } = readBackoff(data, ts);
-      return { spans: [...spans, { kind: 'backoff', n, startedAt: ts, until, delayMs, retryAfter }], outcome };
+      next.spans = [...spans, { kind: 'backoff', n, startedAt: ts, until, delayMs, retryAfter }];
+      return next;
     }
     case 'toolcall.fallback.started': {
       const { to, reason } = readFallback(data);
-      return { spans: [...spans, { kind: 'fallback', at: ts, from: tool, to, reason }], outcome };
+      next.spans = [...spans, { kind: 'fallback', at: ts, from: toolOf(data) ?? noTool, to, reason }];
+      return next;
     }
     case 'toolcall.cache.hit':
-      return { spans: [...spans, cacheSpan(ts, true, readCacheHit(data).ageMs)], outcome };
-    case 'toolcall.cache.miss': {
-      const ageMs = typeof data.ageMs === 'number' ? data.ageMs : undefined;
-      return { spans: [...spans, cacheSpan(ts, false, ageMs)], outcome };
-    }
+      next.spans = [...spans, cacheSpan(ts, true, readCacheHit(data).ageMs)];
+      return next;
+    case 'toolcall.cache.miss':
+      next.spans = [...spans, cacheSpan(ts, false, typeof data.ageMs === 'number' ? data.ageMs : undefined)];
+      return next;
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
       const index = n === undefined ? -1 : lastRunningAttempt(spans, n);
-      const attempt = index < 0 ? undefined : (spans[index] as AttemptSpan);
-      return {
-        spans: attempt ? replaceAt(spans, index, endAttempt(attempt, ts, 'succeeded')) : spans,
-        outcome: { status, at: ts, tool, error: undefined },
-      };
+      if (index >= 0) next.spans = replaceAt(spans, index, endAttempt(spans[index] as AttemptSpan, ts, 'succeeded'));
+      next.outcome = { status, at: ts, tool: toolOf(data) ?? noTool, error: undefined };
+      return next;
     }
-    case 'toolcall.failed': {
-      const cutOff = spans.some((span) => span.kind === 'attempt' && span.status === 'running');
-      return {
-        spans: cutOff
-          ? spans.map((span) =>
-              span.kind === 'attempt' && span.status === 'running' ? endAttempt(span, ts, 'abandoned') : span,
-            )
-          : spans,
-        outcome: { status: 'failed', at: ts, tool, error: readFailed(data).error },
-      };
-    }
+    case 'toolcall.failed':
+      next.spans = abandonRunning(spans, ts);
+      next.outcome = { status: 'failed', at: ts, tool: toolOf(data) ?? noTool, error: readFailed(data).error };
+      return next;
     case 'toolcall.escalated': {
       const escalation = readEscalation(data);
-      return {
-        spans: escalation ? [...spans, { kind: 'escalation', at: ts, escalation }] : spans,
-        outcome: { status: 'escalated', at: ts, tool, error: undefined },
-      };
+      if (escalation) next.spans = [...spans, { kind: 'escalation', at: ts, escalation }];
+      next.outcome = { status: 'escalated', at: ts, tool: toolOf(data) ?? noTool, error: undefined };
+      return next;
     }
     case 'toolcall.advisory.raised': {
       const advisory = readAdvisory(data);
-      return advisory ? { spans: [...spans, { kind: 'advisory', at: ts, ...advisory }], outcome } : undefined;
+      if (!advisory) return state.callId === event.actorId ? state : next;
+      next.spans = [...spans, { kind: 'advisory', at: ts, ...advisory }];
+      return next;
     }
     default:
-      return undefined;
+      // A type this projection does not know changes nothing, once the call is named.
+      return state.callId === event.actorId ? state : next;
   }
-}
-
-export function reduceTimeline(state: Timeline, event: EventEnvelope): Timeline {
-  if (!event.type.startsWith('toolcall.')) return state;
-  const requested = event.type === 'toolcall.requested';
-  const change = requested ? undefined : changeOf(state, event);
-  if (!requested && change === undefined && state.callId === event.actorId) return state;
-  return {
-    runId: event.runId,
-    callId: event.actorId,
-    requested: requested ? (toolOf(event.data) ?? state.requested) : state.requested,
-    startedAt: requested ? event.ts : state.startedAt,
-    spans: change ? change.spans : state.spans,
-    outcome: change ? change.outcome : state.outcome,
-  };
 }
 
 /** One timeline per tool call (its actorId), keyed `runId/callId`; breaker events belong to no call. */

@@ -126,10 +126,10 @@ function countAttempt(next: ProjectedToolMetrics, callId: string, durationMs: nu
   next.inFlight = withoutInFlight(next.inFlight, callId);
 }
 
-function breakerChanged(state: ProjectedToolMetrics, event: EventEnvelope): ProjectedToolMetrics {
-  const breaker = state.breaker;
+/** The breaker's change into `next` (a fresh copy); an unknown `breaker.*` type changes nothing. */
+function breakerChanged(next: ProjectedToolMetrics, event: EventEnvelope): ProjectedToolMetrics {
+  const breaker = next.breaker;
   const at = event.ts;
-  const next = copyOf(state);
   switch (event.type) {
     case 'breaker.opened':
       next.breaker = {
@@ -153,22 +153,23 @@ function breakerChanged(state: ProjectedToolMetrics, event: EventEnvelope): Proj
       };
       return next;
     default:
-      return state;
+      return next;
   }
 }
 
 export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvelope): ProjectedToolMetrics {
-  let named = state;
+  const { data, actorId: callId } = event;
+  const next = copyOf(state);
   if (state.server === '' && state.tool === '') {
     const key = toolMetricsProjection.keyOf(event);
     if (key === undefined) return state;
-    named = { ...state, ...splitToolKey(key) };
+    const { server, tool } = splitToolKey(key);
+    next.server = server;
+    next.tool = tool;
   }
-  const { data, actorId: callId } = event;
-  const next = copyOf(named);
   switch (event.type) {
     case 'toolcall.attempt.started':
-      next.inFlight = [...withoutInFlight(named.inFlight, callId), { callId, startedAt: event.ts }];
+      next.inFlight = [...withoutInFlight(next.inFlight, callId), { callId, startedAt: event.ts }];
       return next;
     case 'toolcall.attempt.failed': {
       const { failure, decision, reason, durationMs } = readAttemptFailed(data);
@@ -181,7 +182,7 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
       if (n !== undefined) {
-        const startedAt = named.inFlight.find((attempt) => attempt.callId === callId)?.startedAt ?? event.ts;
+        const startedAt = next.inFlight.find((attempt) => attempt.callId === callId)?.startedAt ?? event.ts;
         countAttempt(next, callId, event.ts - startedAt);
       }
       if (status === 'cached') next.cacheHits += 1;
@@ -189,7 +190,7 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     }
     case 'toolcall.failed':
       // A call cancelled mid-attempt never reports that attempt's end.
-      next.inFlight = withoutInFlight(named.inFlight, callId);
+      next.inFlight = withoutInFlight(next.inFlight, callId);
       return next;
     case 'toolcall.fallback.started':
       next.fallbacks += 1;
@@ -199,12 +200,12 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     case 'toolcall.advisory.raised': {
       const escalation = readEscalation(data);
       if (escalation) {
-        next.escalations = { ...named.escalations, [escalation.level]: named.escalations[escalation.level] + 1 };
+        next.escalations = { ...next.escalations, [escalation.level]: next.escalations[escalation.level] + 1 };
       }
       return next;
     }
     default:
-      return event.type.startsWith('breaker.') ? breakerChanged(named, event) : named;
+      return event.type.startsWith('breaker.') ? breakerChanged(next, event) : state;
   }
 }
 
@@ -223,13 +224,14 @@ export const toolMetricsProjection: Projection<ProjectedToolMetrics> = {
   initial: initialToolMetrics,
   reduce: reduceToolMetrics,
   keyOf(event) {
-    if (event.type.startsWith('breaker.')) return event.actorId;
-    if (!counted.has(event.type)) return undefined;
-    const tool =
-      event.type === 'toolcall.escalated' || event.type === 'toolcall.advisory.raised'
-        ? (readEscalation(event.data) ?? toolOf(event.data))
-        : toolOf(event.data);
-    return tool ? toolKey(tool) : undefined;
+    const { type, data } = event;
+    if (!counted.has(type)) return type.startsWith('breaker.') ? event.actorId : undefined;
+    if (type === 'toolcall.escalated' || type === 'toolcall.advisory.raised') {
+      const tool = readEscalation(data) ?? toolOf(data);
+      return tool ? toolKey(tool) : undefined;
+    }
+    const { server, tool } = data;
+    return typeof server === 'string' && typeof tool === 'string' ? `${server}/${tool}` : undefined;
   },
 };
 
