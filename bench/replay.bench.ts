@@ -288,9 +288,24 @@ async function replayRate(dir: string, expected: number, runs: number): Promise<
   }
 }
 
+/** readAll alone, every record decoded and nothing folded: the part of the replay the projections do not add. */
+async function readAllRate(dir: string, expected: number): Promise<number> {
+  const log = await createFileLog({ dir });
+  try {
+    const startedAt = performance.now();
+    let read = 0;
+    for await (const stored of log.readAll()) if (stored.event.seq > 0) read += 1;
+    const elapsedMs = performance.now() - startedAt;
+    if (read !== expected) throw new Error(`readAll read ${read} events, expected ${expected}`);
+    return (read / elapsedMs) * 1000;
+  } finally {
+    await log.close();
+  }
+}
+
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const total = options.long ? 1_000_000 : 200_000;
-  const rounds = options.long ? 5 : 3;
+  const rounds = 3;
   const dir = await mkdtemp(join(tmpdir(), 'retrace-bench-replay-'));
   try {
     const generatedAt = performance.now();
@@ -298,30 +313,35 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const generateMs = performance.now() - generatedAt;
     const file = join(dir, 'events.jsonl');
     const logDir = join(dir, 'log');
-    // One warm-up of each, then interleaved rounds in alternating order.
-    await bareParseRate(file, generated.events);
-    await replayRate(logDir, generated.events, generated.runs);
-    const bareRates: number[] = [];
-    const replayRates: number[] = [];
+    const variants: { name: string; rate: () => Promise<number>; rates: number[] }[] = [
+      { name: 'bare', rate: () => bareParseRate(file, generated.events), rates: [] },
+      { name: 'replay', rate: () => replayRate(logDir, generated.events, generated.runs), rates: [] },
+      { name: 'readAll', rate: () => readAllRate(logDir, generated.events), rates: [] },
+    ];
+    // A warm-up of each (the long log warms itself up), then rounds in a different order each time.
+    if (!options.long) for (const variant of variants) await variant.rate();
     for (let round = 0; round < rounds; round += 1) {
-      if (round % 2 === 0) {
-        bareRates.push(await bareParseRate(file, generated.events));
-        replayRates.push(await replayRate(logDir, generated.events, generated.runs));
-      } else {
-        replayRates.push(await replayRate(logDir, generated.events, generated.runs));
-        bareRates.push(await bareParseRate(file, generated.events));
+      for (let i = 0; i < variants.length; i += 1) {
+        const variant = variants[(i + round) % variants.length];
+        variant?.rates.push(await variant.rate());
       }
     }
+    const [bareRates, replayRates, readAllRates] = variants.map((variant) => variant.rates) as [
+      number[],
+      number[],
+      number[],
+    ];
     const figure = figuresOf(benchmark);
-    const replayed = median(replayRates);
     const bare = median(bareRates);
+    const baseline = { name: 'read + split + JSON.parse of the same JSON Lines', value: bare };
     return {
       benchmark,
       figures: [
-        figure(`replay ${generated.events} events, every projection (events/s)`, replayed, 'calls/s', {
-          baseline: { name: 'read + split + JSON.parse of the same JSON Lines', value: bare },
+        figure(`replay ${generated.events} events, every projection (events/s)`, median(replayRates), 'calls/s', {
+          baseline,
           target: { ratioAtLeast: 0.8 },
         }),
+        figure('file log readAll alone, nothing folded (events/s)', median(readAllRates), 'calls/s', { baseline }),
         figure('bare read + split + JSON.parse (events/s)', bare, 'calls/s'),
       ],
       details: {
@@ -331,6 +351,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         generateMs: Math.round(generateMs),
         bareRates,
         replayRates,
+        readAllRates,
       },
     };
   } finally {
