@@ -4,6 +4,7 @@ import { ErrorCode, RetraceError } from '../common/errors.js';
 import { createRedactor } from '../common/redact.js';
 import type { CircuitBreakerEmitted } from '../machines/circuitBreaker.js';
 import type { ToolCallEmitted } from '../machines/toolCallTypes.js';
+import type { WorkflowEmitted } from '../machines/workflowTypes.js';
 import type { AdvisoryRaised } from './advisoryEvents.js';
 import { CURRENT_EVENT_VERSION } from './envelope.js';
 import { createEventIdFactory } from './eventIds.js';
@@ -12,9 +13,12 @@ import { limitSize } from './recordedValue.js';
 import { RetraceEvent } from './retraceEvent.js';
 
 /** Every fact that becomes an event: what a machine emits, and the runtime's advisories. */
-export type EmittedFact = ToolCallEmitted | CircuitBreakerEmitted | AdvisoryRaised;
+export type EmittedFact = ToolCallEmitted | CircuitBreakerEmitted | AdvisoryRaised | WorkflowEmitted;
 
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
+
+/** The data fields that may carry user data, and so are redacted by path. */
+const redactedKeys = ['args', 'result', 'failure', 'inputs', 'value'] as const;
 
 export interface EventWriterOptions {
   /** Stamps event ids (an event's `ts` is the fact's own `at`). */
@@ -22,8 +26,8 @@ export interface EventWriterOptions {
   random: RandomSource;
   /**
    * Dotted paths from the event's data, with `*` for any key: `args.token`, `result.structuredContent.ssn`,
-   * `failure.cause.headers.*`. Only `args`, `result` and `failure` are redacted; secret-looking keys in them
-   * (DEFAULT_SECRET_KEYS) are redacted as well.
+   * `failure.cause.headers.*`. Only `args`, `result`, `failure`, and a workflow's `inputs` and `value` are redacted;
+   * secret-looking keys in them (DEFAULT_SECRET_KEYS) are redacted as well.
    */
   redact?: readonly string[];
   /** A result (or a failed attempt's raw result) whose JSON is over this becomes a TruncatedValue. */
@@ -64,7 +68,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   function recorded(data: Record<string, unknown>): Record<string, unknown> {
     const view: Record<string, unknown> = {};
     let any = false;
-    for (const key of ['args', 'result', 'failure'] as const) {
+    for (const key of redactedKeys) {
       if (data[key] !== undefined) {
         view[key] = data[key];
         any = true;
@@ -74,6 +78,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
     const redacted = redact(view) as Record<string, unknown>;
     const out = redacted === view ? { ...data } : { ...data, ...redacted };
     if (out['result'] !== undefined) out['result'] = limitSize(out['result'], maxResultBytes);
+    if (out['value'] !== undefined) out['value'] = limitSize(out['value'], maxResultBytes);
     const failure = out['failure'];
     if (typeof failure === 'object' && failure !== null)
       out['failure'] = limitFailure(failure as Record<string, unknown>);
@@ -100,7 +105,12 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
     toEnvelope(runId, emitted, parentId) {
       let actorId: string;
       let rest: Record<string, unknown>;
-      if (emitted.type.startsWith('breaker.')) {
+      if (emitted.type.startsWith('workflow.')) {
+        const { type: _type, at: _at, actorId: id, parentId: parent, ...data } = emitted as WorkflowEmitted;
+        actorId = id;
+        parentId ??= parent;
+        rest = data;
+      } else if (emitted.type.startsWith('breaker.')) {
         const { type: _type, at: _at, key, ...data } = emitted as CircuitBreakerEmitted;
         actorId = key;
         rest = data;

@@ -22,6 +22,26 @@ export { AdvisoryRaisedData, advisoryDataSchemas } from './advisoryEvents.js';
 export type { AdvisoryRaised } from './advisoryEvents.js';
 export { BreakerClosedData, BreakerHalfOpenedData, BreakerOpenedData, breakerDataSchemas } from './breakerEvents.js';
 export type { BreakerEmittedData } from './breakerEvents.js';
+export {
+  ComputedEvaluatedData,
+  StateUpdatedData,
+  StepCancelledData,
+  StepFailedData,
+  StepFallbackData,
+  StepRetryingData,
+  StepSkippedData,
+  StepStartedData,
+  StepSucceededData,
+  WorkflowCancelledData,
+  WorkflowErrorData,
+  WorkflowEscalatedData,
+  WorkflowFailedData,
+  WorkflowStartedData,
+  WorkflowSucceededData,
+  WorkflowWarningData,
+  workflowDataSchemas,
+} from './workflowEvents.js';
+export type { WorkflowEmittedData } from './workflowEvents.js';
 export { RecordedResult, TRUNCATION_PREVIEW_CHARS, TruncatedValue, isTruncatedValue } from './recordedValue.js';
 export { RetraceEvent, eventDataSchemas, isRetraceEventType, retraceEventTypes } from './retraceEvent.js';
 export type { EventOfType, RetraceEventType } from './retraceEvent.js';

@@ -4,6 +4,7 @@ import { advisoryDataSchemas } from './advisoryEvents.js';
 import { breakerDataSchemas } from './breakerEvents.js';
 import { EventEnvelope } from './envelope.js';
 import { toolCallDataSchemas } from './toolCallEvents.js';
+import { workflowDataSchemas } from './workflowEvents.js';
 
 /** The envelope of one type, its `data` typed. */
 function eventOf<T extends string, D extends z.ZodType>(type: T, data: D) {
@@ -13,6 +14,7 @@ function eventOf<T extends string, D extends z.ZodType>(type: T, data: D) {
 const tc = toolCallDataSchemas;
 const br = breakerDataSchemas;
 const ad = advisoryDataSchemas;
+const wf = workflowDataSchemas;
 
 export const RetraceEvent = z.discriminatedUnion('type', [
   eventOf('toolcall.requested', tc['toolcall.requested']),
@@ -30,6 +32,21 @@ export const RetraceEvent = z.discriminatedUnion('type', [
   eventOf('breaker.opened', br['breaker.opened']),
   eventOf('breaker.halfOpened', br['breaker.halfOpened']),
   eventOf('breaker.closed', br['breaker.closed']),
+  eventOf('workflow.started', wf['workflow.started']),
+  eventOf('workflow.step.started', wf['workflow.step.started']),
+  eventOf('workflow.step.succeeded', wf['workflow.step.succeeded']),
+  eventOf('workflow.step.failed', wf['workflow.step.failed']),
+  eventOf('workflow.step.skipped', wf['workflow.step.skipped']),
+  eventOf('workflow.step.retrying', wf['workflow.step.retrying']),
+  eventOf('workflow.step.fallback', wf['workflow.step.fallback']),
+  eventOf('workflow.step.cancelled', wf['workflow.step.cancelled']),
+  eventOf('workflow.state.updated', wf['workflow.state.updated']),
+  eventOf('workflow.computed.evaluated', wf['workflow.computed.evaluated']),
+  eventOf('workflow.warning', wf['workflow.warning']),
+  eventOf('workflow.succeeded', wf['workflow.succeeded']),
+  eventOf('workflow.failed', wf['workflow.failed']),
+  eventOf('workflow.escalated', wf['workflow.escalated']),
+  eventOf('workflow.cancelled', wf['workflow.cancelled']),
 ]);
 export type RetraceEvent = z.infer<typeof RetraceEvent>;
 
@@ -39,7 +56,12 @@ export type RetraceEventType = RetraceEvent['type'];
 export type EventOfType<T extends RetraceEventType> = Extract<RetraceEvent, { type: T }>;
 
 /** The data schema of every event type, by type. */
-export const eventDataSchemas = { ...toolCallDataSchemas, ...advisoryDataSchemas, ...breakerDataSchemas } as const;
+export const eventDataSchemas = {
+  ...toolCallDataSchemas,
+  ...advisoryDataSchemas,
+  ...breakerDataSchemas,
+  ...workflowDataSchemas,
+} as const;
 
 export const retraceEventTypes = Object.keys(eventDataSchemas) as RetraceEventType[];
 

@@ -35,9 +35,21 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** The status a run has after an event of this type (undefined: the event does not end a run). */
+/**
+ * The status a run has after an event of this type (undefined: the event says nothing of it). A workflow's step
+ * events say it runs on: a tool call or sub-workflow ending inside a workflow run does not end the run.
+ */
 export function terminalStatus(type: string): RunSummary['status'] | undefined {
+  if (type.startsWith('workflow.step.')) return 'running';
   switch (type) {
+    case 'workflow.succeeded':
+      return 'succeeded';
+    case 'workflow.failed':
+      return 'failed';
+    case 'workflow.escalated':
+      return 'escalated';
+    case 'workflow.cancelled':
+      return 'cancelled';
     case 'toolcall.succeeded':
       return 'succeeded';
     case 'toolcall.failed':

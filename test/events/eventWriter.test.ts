@@ -113,7 +113,49 @@ const facts: EmittedFact[] = [
   },
   { type: 'breaker.halfOpened', key: 'db/query', at: on.at + 30_000 },
   { type: 'breaker.closed', key: 'db/query', at: on.at + 31_000, reason: 'probesSucceeded' },
+  ...workflowFacts(),
 ];
+
+/** One fact of every `workflow.*` type, said by the workflow `run-1` and its step `fetch`. */
+function workflowFacts(): EmittedFact[] {
+  const flow = { actorId: 'run-1', at: on.at };
+  const step = { actorId: 'fetch', parentId: 'run-1', stepId: 'fetch', stepType: 'mcp_call' as const, at: on.at };
+  const error = { message: 'HTTP 503', type: 'unavailable', step_id: 'fetch', attempt: 1 };
+  return [
+    { ...flow, type: 'workflow.started', name: 'deploy', file: 'deploy.yaml', hash: 'abc', inputs: { region: 'eu' } },
+    { ...step, type: 'workflow.step.started', attempt: 1 },
+    { ...step, type: 'workflow.step.succeeded', attempt: 2, result: { rows: 3 } },
+    { ...step, type: 'workflow.step.failed', attempts: 3, error },
+    { ...step, type: 'workflow.step.skipped', reason: 'when' },
+    { ...step, type: 'workflow.step.retrying', attempt: 1, delayMs: 2000, until: on.at + 2000, error },
+    { ...step, type: 'workflow.step.fallback', strategy: 'fallback', value: { status: 'unavailable' }, error },
+    { ...step, type: 'workflow.step.cancelled', reason: 'cancelled by the caller' },
+    { ...flow, type: 'workflow.state.updated', stepId: 'count', path: ['raw', 'attempts'], op: 'increment', value: 1 },
+    {
+      ...flow,
+      type: 'workflow.computed.evaluated',
+      field: 'computed.ready',
+      timestamp: new Date(on.at).toISOString(),
+      trigger: 'raw.attempts update',
+      input: 1,
+      output: true,
+      duration_ms: 0.2,
+      dependencies: ['raw.attempts'],
+    },
+    { ...flow, type: 'workflow.warning', message: 'state is large', stateBytes: 2_000_000 },
+    { ...flow, type: 'workflow.succeeded', result: { ok: true }, steps: 4 },
+    { ...flow, type: 'workflow.failed', error, steps: 4 },
+    { ...flow, type: 'workflow.escalated', error: { ...error, type: 'escalated' }, steps: 4 },
+    { ...flow, type: 'workflow.cancelled', reason: 'cancelled by the caller', steps: 2 },
+  ];
+}
+
+/** The actor a fact names: a call's id, a breaker's key, a workflow machine's actor id. */
+function actorOf(fact: EmittedFact): string {
+  if ('callId' in fact) return fact.callId;
+  if ('key' in fact) return fact.key;
+  return fact.actorId;
+}
 
 /** The fact of that type from the list above. */
 function fact<T extends EmittedFact['type']>(type: T): Extract<EmittedFact, { type: T }> {
@@ -137,6 +179,8 @@ function expectedData(fact: EmittedFact): unknown {
   const data: Record<string, unknown> = { ...rest };
   delete data['callId'];
   delete data['key'];
+  delete data['actorId'];
+  delete data['parentId'];
   return JSON.parse(JSON.stringify(data));
 }
 
@@ -153,7 +197,7 @@ describe('createEventWriter', () => {
       expect(read).toEqual(JSON.parse(JSON.stringify(envelope)));
       expect(read.type).toBe(fact.type);
       expect(read.ts).toBe(fact.at);
-      expect(read.actorId).toBe('callId' in fact ? fact.callId : fact.key);
+      expect(read.actorId).toBe(actorOf(fact));
       expect(read.data).toEqual(expectedData(fact));
     }
   });

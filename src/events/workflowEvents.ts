@@ -1,0 +1,161 @@
+// The `data` of every `workflow.*` event: the workflow and step machines' facts minus `type`, `at`, `actorId` and `parentId`.
+import { z } from 'zod';
+import type { WorkflowEmitted } from '../machines/workflowTypes.js';
+import { EscalationRecord } from './toolCallEvents.js';
+
+export const StepType = z.enum([
+  'mcp_call',
+  'shell_command',
+  'conditional',
+  'state_update',
+  'error',
+  'wait',
+  'poll',
+  'parallel',
+  'foreach',
+  'workflow',
+  'return',
+]);
+
+/** `error` as expressions see it: the failure's message and kind, the step it started in, and the attempt. */
+export const WorkflowErrorData = z
+  .object({
+    message: z.string(),
+    /** `timeout`, `exit_code`, `error`, `escalated`, `cancelled`, a tool failure's kind, … */
+    type: z.string(),
+    step_id: z.string().optional(),
+    attempt: z.number().int().min(1).optional(),
+    exit_code: z.number().int().optional(),
+    escalation: EscalationRecord.optional(),
+    /** A `collect` parallel step's or a foreach's failed branches. */
+    errors: z.array(z.object({ message: z.string(), type: z.string(), step_id: z.string().optional() })).optional(),
+  })
+  .loose();
+export type WorkflowErrorData = z.infer<typeof WorkflowErrorData>;
+
+const onStep = { stepId: z.string(), stepType: StepType };
+
+export const WorkflowStartedData = z.object({
+  name: z.string(),
+  /** The workflow's file as shown to the user (empty for one built in code). */
+  file: z.string(),
+  /** sha256 of the workflow's compiled definition, so a resume can tell the file changed. */
+  hash: z.string(),
+  /** Redacted by path (`inputs.token`). */
+  inputs: z.record(z.string(), z.unknown()),
+  /** For a sub-workflow: the step that started it. */
+  stepId: z.string().optional(),
+});
+
+export const StepStartedData = z.object({ ...onStep, attempt: z.number().int().min(1) });
+
+export const StepSucceededData = z.object({
+  ...onStep,
+  attempt: z.number().int().min(1),
+  /** `steps.<id>.result`; a resumed run takes it from here. Redacted by path, truncated over the size limit. */
+  result: z.unknown().optional(),
+});
+
+export const StepFailedData = z.object({ ...onStep, attempts: z.number().int().min(0), error: WorkflowErrorData });
+
+export const StepSkippedData = z.object({ ...onStep, reason: z.literal('when') });
+
+export const StepRetryingData = z.object({
+  ...onStep,
+  /** The attempt that failed; the next is `attempt + 1`. */
+  attempt: z.number().int().min(1),
+  delayMs: z.number().min(0),
+  /** Clock time the next attempt is due: a resumed run keeps this deadline. */
+  until: z.number(),
+  error: WorkflowErrorData,
+});
+
+export const StepFallbackData = z.object({
+  ...onStep,
+  strategy: z.enum(['continue', 'fallback']),
+  /** The step's result from now on (`fallback_value`, or nothing under `continue` without one). */
+  value: z.unknown().optional(),
+  error: WorkflowErrorData,
+});
+
+export const StepCancelledData = z.object({ ...onStep, reason: z.string() });
+
+export const StateUpdatedData = z.object({
+  stepId: z.string(),
+  /** Dotted path segments in state (`['raw', 'attempts']`). */
+  path: z.array(z.string()),
+  op: z.enum(['set', 'increment', 'decrement', 'append', 'merge', 'delete', 'error_state_update']),
+  /** The value at `path` afterwards (absent after `delete`). */
+  value: z.unknown().optional(),
+});
+
+/** Seed 004's trace fields, one event per evaluation. */
+export const ComputedEvaluatedData = z.object({
+  field: z.string(),
+  timestamp: z.string(),
+  trigger: z.string(),
+  input: z.unknown(),
+  output: z.unknown(),
+  duration_ms: z.number().min(0),
+  dependencies: z.array(z.string()),
+  error: z.string().optional(),
+});
+
+export const WorkflowWarningData = z.object({ message: z.string(), stateBytes: z.number().int().min(0).optional() });
+
+export const WorkflowSucceededData = z.object({ result: z.unknown().optional(), steps: z.number().int().min(0) });
+
+export const WorkflowFailedData = z.object({ error: WorkflowErrorData, steps: z.number().int().min(0) });
+
+/** The run stopped on an escalation: a person decides what happens next (`retrace resolve`, a later issue). */
+export const WorkflowEscalatedData = z.object({ error: WorkflowErrorData, steps: z.number().int().min(0) });
+
+export const WorkflowCancelledData = z.object({ reason: z.string(), steps: z.number().int().min(0) });
+
+export const workflowDataSchemas = {
+  'workflow.started': WorkflowStartedData,
+  'workflow.step.started': StepStartedData,
+  'workflow.step.succeeded': StepSucceededData,
+  'workflow.step.failed': StepFailedData,
+  'workflow.step.skipped': StepSkippedData,
+  'workflow.step.retrying': StepRetryingData,
+  'workflow.step.fallback': StepFallbackData,
+  'workflow.step.cancelled': StepCancelledData,
+  'workflow.state.updated': StateUpdatedData,
+  'workflow.computed.evaluated': ComputedEvaluatedData,
+  'workflow.warning': WorkflowWarningData,
+  'workflow.succeeded': WorkflowSucceededData,
+  'workflow.failed': WorkflowFailedData,
+  'workflow.escalated': WorkflowEscalatedData,
+  'workflow.cancelled': WorkflowCancelledData,
+} as const;
+
+/** What the machines say of type `T`, as it becomes an event's data. */
+export type WorkflowEmittedData<T extends WorkflowEmitted['type']> = Omit<
+  Extract<WorkflowEmitted, { type: T }>,
+  'type' | 'at' | 'actorId' | 'parentId'
+>;
+
+/** Fails to compile when a fact has no schema, or a payload its schema would refuse. */
+type EveryPayloadFits = {
+  [T in WorkflowEmitted['type']]: WorkflowEmittedData<T> extends z.input<(typeof workflowDataSchemas)[T]>
+    ? true
+    : never;
+};
+const _everyWorkflowPayloadFits: EveryPayloadFits = {
+  'workflow.started': true,
+  'workflow.step.started': true,
+  'workflow.step.succeeded': true,
+  'workflow.step.failed': true,
+  'workflow.step.skipped': true,
+  'workflow.step.retrying': true,
+  'workflow.step.fallback': true,
+  'workflow.step.cancelled': true,
+  'workflow.state.updated': true,
+  'workflow.computed.evaluated': true,
+  'workflow.warning': true,
+  'workflow.succeeded': true,
+  'workflow.failed': true,
+  'workflow.escalated': true,
+  'workflow.cancelled': true,
+};
