@@ -38,6 +38,8 @@ import { toolMetricsProjection, type ProjectedToolMetrics } from '../store/proje
 import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
+import type { CompiledWorkflow } from '../workflow/compiledWorkflow.js';
+import { createWorkflowHost, type SpawnOptions, type WorkflowHandle, type WorkflowSummary } from './workflowHost.js';
 
 export interface RuntimeOptions {
   /** Where every fact is appended (the file log by default in the CLI); without one, nothing is recorded. */
@@ -55,8 +57,14 @@ export interface RuntimeOptions {
 export interface CallOptions {
   /** Policy overrides for this call, in config form (`{ max_retries: 0 }`). */
   policy?: ToolPolicyConfig;
+  /** Policy overrides already parsed (a workflow step's); used when `policy` is absent. */
+  parsedPolicy?: ParsedToolPolicyConfig;
   signal?: AbortSignal;
   callId?: string;
+  /** Record the call in this run (a workflow's) instead of a run of its own; the outcome still waits until it is durable. */
+  runId?: string;
+  /** The actor the call belongs to (a workflow step's actor id). */
+  parentId?: string;
 }
 
 /** A call's outcome with the run it was recorded as (its runId is the call's id). */
@@ -80,6 +88,10 @@ export interface Runtime {
   metrics(): ProjectedToolMetrics[];
   on(type: 'escalation', listener: (escalation: Escalation) => void): () => void;
   on(type: 'event', listener: (event: RuntimeEvent) => void): () => void;
+  /** Starts a workflow (compiled, or a file to load) as a run; many run side by side. */
+  spawn(workflow: CompiledWorkflow | string, inputs?: Record<string, unknown>, options?: SpawnOptions): WorkflowHandle;
+  /** The workflows this runtime is running or has run. */
+  list(): WorkflowSummary[];
   readonly config: RuntimeConfig;
   readonly clock: Clock;
   close(): Promise<void>;
@@ -123,6 +135,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const newCallId = createEventIdFactory({ clock, random });
   /** Per run: the last append (appends resolve in order) and the first failure to record. */
   const recording = new Map<string, { last: Promise<void>; error?: unknown }>();
+  /** Calls recorded in another run (a workflow's): that run and the step they belong to. */
+  const callRuns = new Map<string, { runId: string; parentId: string | undefined }>();
+  /** Per run: who wants its events once they are durable (a workflow handle's subscribers). */
+  const runListeners = new Map<string, Set<(event: RetraceEvent) => void>>();
   const redact = createRedactor(config.log.redact);
   let closed = false;
 
@@ -209,10 +225,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       calls: hit.calls,
       threshold: hit.threshold,
     };
-    record(callId, fact);
+    // A call inside a workflow records its advisory in the workflow's run, beside the attempt that caused it.
+    const inRun = callRuns.get(callId);
+    const runId = inRun?.runId ?? callId;
+    record(runId, fact, inRun?.parentId);
     publish(fact);
     logEscalation(escalation);
-    announce(callId, escalation);
+    announce(runId, escalation);
   }
 
   /**
@@ -220,13 +239,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
    * call's outcome waits for its run's appends (nothing reported before it is durable). Each append of a run is
    * published on the bus once it and those before it are durable.
    */
-  function record(runId: string, fact: EmittedFact): RetraceEvent | undefined {
+  function record(runId: string, fact: EmittedFact, parentId?: string): RetraceEvent | undefined {
     let entry = recording.get(runId);
     if (!entry) recording.set(runId, (entry = { last: Promise.resolve() }));
     const current = entry;
     let envelope: RetraceEvent;
     try {
-      envelope = eventWriter.toEnvelope(runId, fact);
+      envelope = eventWriter.toEnvelope(runId, fact, parentId);
     } catch (error) {
       current.error ??= error;
       return undefined;
@@ -240,13 +259,25 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         appended = Promise.reject(error as Error);
       }
       current.last = Promise.all([current.last, appended]).then(
-        () => options.bus?.publish(envelope),
+        () => {
+          options.bus?.publish(envelope);
+          notify(runId, envelope);
+        },
         (error: unknown) => {
           current.error ??= error;
         },
       );
+    } else {
+      notify(runId, envelope);
     }
     return envelope;
+  }
+
+  /** A workflow handle's subscribers get the run's events as recorded (redacted), once durable. */
+  function notify(runId: string, envelope: RetraceEvent): void {
+    const listeners = runListeners.get(runId);
+    if (!listeners) return;
+    for (const listener of listeners) deliver(listener, envelope);
   }
 
   /** Runs `action` once the run's events so far are durable (at once without a store), and not if one failed to be. */
@@ -261,24 +292,35 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     });
   }
 
+  /** Waits until what `runId` recorded so far is durable, without ending the run (a workflow's tool call). */
+  async function durable(runId: string): Promise<void> {
+    const entry = recording.get(runId);
+    if (!entry) return;
+    await entry.last;
+    if (entry.error !== undefined) throw recordingError(runId, entry.error);
+  }
+
+  function recordingError(runId: string, error: unknown): RetraceError {
+    return new RetraceError(
+      ErrorCode.store,
+      `run ${runId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+
   async function recorded(runId: string): Promise<void> {
     const entry = recording.get(runId);
     if (!entry) return;
     await entry.last;
     recording.delete(runId);
     eventWriter.forgetRun(runId);
-    if (entry.error !== undefined) {
-      throw new RetraceError(
-        ErrorCode.store,
-        `run ${runId} could not be recorded: ${entry.error instanceof Error ? entry.error.message : String(entry.error)}`,
-        { cause: entry.error },
-      );
-    }
+    if (entry.error !== undefined) throw recordingError(runId, entry.error);
   }
 
   /** Where the machine's facts go: the log (and the live metrics), logs, listeners, breaker, cache, triggers. */
   function onEmitted(event: ToolCallEmitted): void {
-    const envelope = record(event.callId, event);
+    const inRun = callRuns.get(event.callId);
+    const envelope = record(inRun?.runId ?? event.callId, event, inRun?.parentId);
     logEvent(event);
     publish(event);
     const key = `${event.server}/${event.tool}`;
@@ -360,7 +402,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     callOptions: CallOptions = {},
   ): Promise<RecordedOutcome> {
     if (closed) throw new RetraceError(ErrorCode.closed, 'the runtime is closed');
-    const overrides = callOptions.policy === undefined ? undefined : ToolPolicyConfig.parse(callOptions.policy);
+    const overrides =
+      callOptions.policy === undefined ? callOptions.parsedPolicy : ToolPolicyConfig.parse(callOptions.policy);
     const target = await primaryTarget({ server, tool }, overrides, callOptions.signal);
     const fallbacks = target.policy.fallbacks.map((ref) => (ref === null ? null : targetNow(splitRef(ref, server))));
     const input: ToolCallInput = {
@@ -379,6 +422,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         policy: { ...syncTarget.policy, timeoutMs: sync.deadlineMs, deadlineMs: sync.deadlineMs },
       };
     }
+    if (callOptions.runId !== undefined) {
+      callRuns.set(input.callId, { runId: callOptions.runId, parentId: callOptions.parentId });
+    }
     const run = runToolCall(machine, input, { clock, onEmitted });
     active.add(run);
     const onAbort = () => run.cancel('cancelled by the caller');
@@ -386,13 +432,35 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (callOptions.signal?.aborted) onAbort();
     try {
       const outcome = await run.done;
-      await recorded(input.callId);
-      return { ...outcome, runId: input.callId };
+      if (callOptions.runId === undefined) await recorded(input.callId);
+      else await durable(callOptions.runId);
+      return { ...outcome, runId: callOptions.runId ?? input.callId };
     } finally {
       callOptions.signal?.removeEventListener('abort', onAbort);
       active.delete(run);
+      callRuns.delete(input.callId);
     }
   }
+
+  const workflows = createWorkflowHost({
+    clock,
+    random,
+    logger,
+    config,
+    callTool,
+    record: (runId, fact) => record(runId, fact),
+    finishRun: recorded,
+    subscribeRun(runId, listener) {
+      let listeners = runListeners.get(runId);
+      if (!listeners) runListeners.set(runId, (listeners = new Set()));
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && runListeners.get(runId) === listeners) runListeners.delete(runId);
+      };
+    },
+    isClosed: () => closed,
+  });
 
   return {
     callTool,
@@ -405,10 +473,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       set.add(listener);
       return () => void set.delete(listener);
     },
+    spawn: (workflow, inputs, spawnOptions) => workflows.spawn(workflow, inputs, spawnOptions),
+    list: () => workflows.list(),
     config,
     clock,
     async close() {
       if (closed) return;
+      // Running workflows are cancelled first: their cleanup steps may still call tools.
+      await workflows.close();
       closed = true;
       for (const handle of active) handle.cancel('the runtime is closing');
       breakers.stop();

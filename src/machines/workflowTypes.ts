@@ -23,6 +23,9 @@ export type StepError = {
   step_id?: string;
   attempt?: number;
   exit_code?: number;
+  /** The end of a failed command's output. */
+  stdout?: string;
+  stderr?: string;
   escalation?: EscalationRecord;
   errors?: Array<{ message: string; type: string; step_id?: string }>;
 };
@@ -116,6 +119,8 @@ export interface WorkflowContext {
   error: StepError | undefined;
   steps: number;
   cancelReason: string | undefined;
+  /** The workflow's timeout passed: the steps were aborted and the run fails with a timeout. */
+  timedOut: boolean;
 }
 
 export type WorkflowEvent = { type: 'CANCEL'; reason?: string };

@@ -1,0 +1,433 @@
+// Runs a workflow's steps: one step actor (src/machines/workflowStep.ts) per step execution, step lists in order,
+// nested lists for conditionals, branches, loops and polls, sub-workflows as child workflow actors.
+import { createActor, fromPromise } from 'xstate';
+import type { Clock, RandomSource } from '../common/clock.js';
+import { isRetraceError } from '../common/errors.js';
+import { workflowMachine } from '../machines/workflow.js';
+import { asFailure, workflowStepMachine } from '../machines/workflowStep.js';
+import type {
+  ExecuteFailure,
+  StepOutcome,
+  WorkflowEmitted,
+  WorkflowMachineInput,
+  WorkflowOutcome,
+} from '../machines/workflowTypes.js';
+import { StepErrorType } from '../machines/workflowTypes.js';
+import type { CompiledStep } from '../workflow/compiledWorkflow.js';
+import { evaluateComputed } from '../workflow/computedGraph.js';
+import type { EvaluationContext } from '../workflow/expression.js';
+import { evaluateCondition, renderValue } from '../workflow/render.js';
+import type { ErrorInfo, StepRecord, WorkflowScope } from '../workflow/scope.js';
+import { applyStateOperation } from '../workflow/stateUpdate.js';
+import type { StateOperation } from '../workflow/workflowSchema.js';
+import { executeStep, type StepKindDeps } from './workflowSteps.js';
+import { abortReason, isStepFailure, stepFailure, type WorkflowExecution } from './workflowExecution.js';
+
+export type { WorkflowExecution } from './workflowExecution.js';
+
+/** Where a step runs: the actor ids around it, loop variables, and the signal that cancels it. */
+export interface Frame {
+  prefix: string;
+  parentId: string;
+  signal: AbortSignal;
+  locals: Record<string, unknown> | undefined;
+  /** The failure being handled, in cleanup steps. */
+  error: ErrorInfo | undefined;
+  /** A loop iteration's own step results: `steps.<id>` inside it reads this iteration's, not a sibling's. */
+  iterationSteps?: Record<string, StepRecord>;
+}
+
+export interface ExecutorDeps extends Omit<
+  StepKindDeps,
+  'runSteps' | 'runStep' | 'runSubWorkflow' | 'updateState' | 'scopeOf' | 'expressionContext'
+> {
+  clock: Clock;
+  random: RandomSource;
+  record(runId: string, fact: WorkflowEmitted): void;
+}
+
+interface StepJob {
+  execution: WorkflowExecution;
+  step: CompiledStep;
+  frame: Frame;
+  actorId: string;
+}
+
+export interface Executor {
+  /** Runs a workflow as a workflow actor to its end. */
+  runWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome>;
+}
+
+export function createExecutor(deps: ExecutorDeps): Executor {
+  const { clock } = deps;
+  const jobs = new Map<string, StepJob>();
+  const executions = new Map<string, WorkflowExecution>();
+
+  const expressionContext: EvaluationContext = { now: () => clock.now(), random: deps.random };
+
+  function scopeOf(
+    execution: WorkflowExecution,
+    frame: Frame,
+    error: ErrorInfo | undefined = frame.error,
+  ): WorkflowScope {
+    return {
+      inputs: execution.inputs,
+      state: execution.state,
+      computed: execution.computed,
+      steps: frame.iterationSteps ? { ...execution.steps, ...frame.iterationSteps } : execution.steps,
+      env: execution.env,
+      ...(frame.locals === undefined ? {} : { locals: frame.locals }),
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  /** Any failure as an ExecuteFailure: expression and state errors say what and where. */
+  function toFailure(error: unknown, stepId: string): ExecuteFailure {
+    if (isStepFailure(error)) return error;
+    if (isRetraceError(error)) {
+      const type = error.code === 'E_EXPRESSION' ? 'expression' : error.code === 'E_STORE' ? 'store' : 'workflow';
+      return stepFailure({ message: error.describe(), type, step_id: stepId }, clock.now());
+    }
+    return asFailure(error, clock.now());
+  }
+
+  function job(actorId: string): StepJob {
+    const found = jobs.get(actorId);
+    if (!found) throw new Error(`no step job ${actorId}`);
+    return found;
+  }
+
+  const stepMachine = workflowStepMachine.provide({
+    actors: {
+      checkWhen: fromPromise(async ({ input }) => {
+        const { execution, step, frame } = job(input.actorId);
+        try {
+          const run =
+            step.when === undefined
+              ? true
+              : await evaluateCondition(step.when, scopeOf(execution, frame), expressionContext);
+          return { run, at: clock.now() };
+        } catch (error) {
+          throw toFailure(error, step.id);
+        }
+      }),
+      execute: fromPromise(async ({ input, signal }) => {
+        const current = job(input.actorId);
+        try {
+          const result = await executeStep(kindDeps, current.execution, current.step, {
+            ...current.frame,
+            signal,
+            actorId: current.actorId,
+            attempt: input.attempt,
+          });
+          return { result, at: clock.now() };
+        } catch (error) {
+          throw toFailure(error, current.step.id);
+        }
+      }),
+      noteError: fromPromise(async ({ input }) => {
+        const { execution, step, frame } = job(input.actorId);
+        const update = step.onError.errorStateUpdate;
+        if (update) {
+          try {
+            const value = await renderValue(update.value, scopeOf(execution, frame, input.error), expressionContext);
+            await updateState(execution, step.id, update.path, 'set', value, 'error_state_update');
+          } catch (error) {
+            throw toFailure(error, step.id);
+          }
+        }
+        return { at: clock.now() };
+      }),
+      renderFallback: fromPromise(async ({ input }) => {
+        const { execution, step, frame } = job(input.actorId);
+        const template = step.onError.fallbackValue;
+        try {
+          const value =
+            template === undefined
+              ? undefined
+              : await renderValue(template, scopeOf(execution, frame, input.error), expressionContext);
+          return { value, at: clock.now() };
+        } catch (error) {
+          throw toFailure(error, step.id);
+        }
+      }),
+      cleanup: fromPromise(async ({ input }) => {
+        const { execution, step, frame, actorId } = job(input.actorId);
+        // Cleanup is not cancelled by what cancelled the step: it is what runs because of it.
+        const cleanupFrame: Frame = {
+          ...frame,
+          parentId: actorId,
+          signal: new AbortController().signal,
+          error: input.error,
+        };
+        const previous = execution.returned;
+        try {
+          await runStepList(execution, step.cleanup, cleanupFrame);
+        } catch {
+          // A failed cleanup step is recorded as such; the step's own failure is what the caller handles.
+        }
+        execution.returned = previous;
+        return { at: clock.now() };
+      }),
+    },
+  });
+
+  function runStep(execution: WorkflowExecution, step: CompiledStep, frame: Frame): Promise<StepOutcome> {
+    let actorId = `${frame.prefix}${step.id}`;
+    for (let n = 2; jobs.has(actorId); n += 1) actorId = `${frame.prefix}${step.id}~${n}`;
+    execution.stepsExecuted += 1;
+    const limit = execution.workflow.limits.max_steps;
+    if (limit > 0 && execution.stepsExecuted > limit) {
+      return Promise.reject(
+        stepFailure(
+          { message: `more than limits.max_steps (${limit}) steps executed`, type: 'limit', step_id: step.id },
+          clock.now(),
+        ),
+      );
+    }
+    jobs.set(actorId, { execution, step, frame, actorId });
+    execution.running.add(actorId);
+    const actor = createActor(stepMachine, {
+      clock,
+      input: {
+        actorId,
+        parentId: frame.parentId,
+        stepId: step.id,
+        stepType: step.type,
+        strategy: step.onError.strategy,
+        // An mcp_call retries inside its tool call (its retry fields are the call's policy); a poll bounds itself.
+        retry: step.type === 'mcp_call' ? { ...step.onError.retry, maxRetries: 0 } : step.onError.retry,
+        attemptTimeoutMs: step.type === 'mcp_call' || step.type === 'poll' ? undefined : step.timeoutMs,
+        hasWhen: step.when !== undefined,
+        hasCleanup: step.cleanup.length > 0,
+        startedAt: clock.now(),
+      },
+    });
+    actor.on('*', (fact) => deps.record(execution.runId, fact));
+    return new Promise<StepOutcome>((resolve, reject) => {
+      const onAbort = () => actor.send({ type: 'CANCEL', reason: abortReason(frame.signal), at: clock.now() });
+      const finish = () => {
+        frame.signal.removeEventListener('abort', onAbort);
+        jobs.delete(actorId);
+        execution.running.delete(actorId);
+      };
+      actor.subscribe({
+        complete: () => {
+          finish();
+          const outcome = actor.getSnapshot().output;
+          if (!outcome) {
+            reject(new Error(`step ${step.id} ended without an outcome`));
+            return;
+          }
+          const record = recordOf(outcome);
+          execution.steps[step.id] = record;
+          if (frame.iterationSteps) frame.iterationSteps[step.id] = record;
+          resolve(outcome);
+        },
+        error: (failure) => {
+          finish();
+          reject(failure instanceof Error ? failure : new Error(String(failure)));
+        },
+      });
+      frame.signal.addEventListener('abort', onAbort, { once: true });
+      actor.start();
+      if (frame.signal.aborted) onAbort();
+    });
+  }
+
+  /** Runs steps in order; a failed or cancelled step stops the list with its failure. Resolves with the last result. */
+  async function runStepList(
+    execution: WorkflowExecution,
+    steps: readonly CompiledStep[],
+    frame: Frame,
+  ): Promise<unknown> {
+    let last: unknown;
+    for (const step of steps) {
+      if (execution.returned) break;
+      if (frame.signal.aborted) {
+        throw stepFailure(
+          { message: abortReason(frame.signal), type: StepErrorType.cancelled, step_id: step.id },
+          clock.now(),
+        );
+      }
+      const outcome = await runStep(execution, step, frame);
+      if (outcome.status === 'failed' || outcome.status === 'cancelled') {
+        throw stepFailure(
+          outcome.error ?? { message: `step ${step.id} ${outcome.status}`, type: outcome.status, step_id: step.id },
+          outcome.at,
+        );
+      }
+      if (outcome.status !== 'skipped') last = outcome.result;
+    }
+    return last;
+  }
+
+  async function updateState(
+    execution: WorkflowExecution,
+    stepId: string,
+    path: readonly string[],
+    operation: StateOperation,
+    value: unknown,
+    recordedOp: StateOperation | 'error_state_update' = operation,
+  ): Promise<unknown> {
+    const apply = async (): Promise<unknown> => {
+      const updated = applyStateOperation(execution.state, path, operation, value);
+      execution.state = updated.state;
+      deps.record(execution.runId, {
+        type: 'workflow.state.updated',
+        actorId: execution.actorId,
+        at: clock.now(),
+        stepId,
+        path: [...path],
+        op: recordedOp,
+        ...(updated.value === undefined ? {} : { value: updated.value }),
+      });
+      checkStateSize(execution, stepId);
+      const dotted = path.join('.');
+      const { computed, traces } = await evaluateComputed(
+        execution.workflow.computed,
+        scopeOf(execution, {
+          prefix: '',
+          parentId: '',
+          signal: execution.controller.signal,
+          locals: undefined,
+          error: undefined,
+        }),
+        [dotted],
+        { ...expressionContext, now: () => clock.now(), trigger: `${dotted} update` },
+      );
+      execution.computed = computed;
+      for (const trace of traces) {
+        deps.record(execution.runId, {
+          type: 'workflow.computed.evaluated',
+          actorId: execution.actorId,
+          at: clock.now(),
+          ...trace,
+        });
+      }
+      return updated.value;
+    };
+    const next = execution.updates.then(apply, apply);
+    execution.updates = next.catch(() => undefined);
+    return next;
+  }
+
+  function checkStateSize(execution: WorkflowExecution, stepId: string): void {
+    const { state_size_warning: warnAt, state_size_max: maxBytes } = execution.workflow.limits;
+    const bytes = Buffer.byteLength(JSON.stringify(execution.state), 'utf8');
+    if (bytes > maxBytes) {
+      throw stepFailure(
+        {
+          message: `state is ${bytes} bytes, over limits.state_size_max (${maxBytes})`,
+          type: 'limit',
+          step_id: stepId,
+        },
+        clock.now(),
+      );
+    }
+    if (bytes > warnAt && !execution.stateWarned) {
+      execution.stateWarned = true;
+      const message = `state is ${bytes} bytes, over limits.state_size_warning (${warnAt})`;
+      deps.logger.warn({ runId: execution.runId, stateBytes: bytes }, message);
+      deps.record(execution.runId, {
+        type: 'workflow.warning',
+        actorId: execution.actorId,
+        at: clock.now(),
+        message,
+        stateBytes: bytes,
+      });
+    }
+  }
+
+  const workflowActor = workflowMachine.provide({
+    actors: {
+      runSteps: fromPromise(async ({ input }) => {
+        const execution = executions.get(input.actorId);
+        if (!execution) throw new Error(`no workflow execution ${input.actorId}`);
+        const frame: Frame = {
+          prefix: execution.prefix,
+          parentId: execution.actorId,
+          signal: execution.controller.signal,
+          locals: undefined,
+          error: undefined,
+        };
+        try {
+          const { computed, traces } = await evaluateComputed(
+            execution.workflow.computed,
+            scopeOf(execution, frame),
+            'all',
+            {
+              ...expressionContext,
+              now: () => clock.now(),
+            },
+          );
+          execution.computed = computed;
+          for (const trace of traces) {
+            deps.record(execution.runId, {
+              type: 'workflow.computed.evaluated',
+              actorId: execution.actorId,
+              at: clock.now(),
+              ...trace,
+            });
+          }
+          await runStepList(execution, execution.workflow.steps, frame);
+        } catch (error) {
+          throw { ...toFailure(error, execution.actorId), steps: execution.stepsExecuted };
+        }
+        return { result: execution.returned?.value ?? null, steps: execution.stepsExecuted, at: clock.now() };
+      }),
+    },
+    actions: {
+      abortSteps: ({ context }, params: { reason: string }) => {
+        // After this transition: aborting makes other actors (the steps) take transitions of their own.
+        const execution = executions.get(context.input.actorId);
+        queueMicrotask(() => execution?.controller.abort(params.reason));
+      },
+    },
+  });
+
+  function runWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome> {
+    executions.set(execution.actorId, execution);
+    const actor = createActor(workflowActor, { clock, input });
+    actor.on('*', (fact) => deps.record(execution.runId, fact));
+    return new Promise<WorkflowOutcome>((resolve, reject) => {
+      actor.subscribe({
+        complete: () => {
+          executions.delete(execution.actorId);
+          const outcome = actor.getSnapshot().output;
+          if (outcome) resolve(outcome);
+          else reject(new Error(`workflow ${execution.workflow.name} ended without an outcome`));
+        },
+        error: (error) => {
+          executions.delete(execution.actorId);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      });
+      execution.cancel = (reason: string) => actor.send({ type: 'CANCEL', reason, at: clock.now() });
+      actor.start();
+      // Cancelled before it started: it starts, and stops at once with its cancel recorded.
+      if (execution.controller.signal.aborted) execution.cancel(abortReason(execution.controller.signal));
+    });
+  }
+
+  const kindDeps: StepKindDeps = {
+    ...deps,
+    runStep,
+    runSteps: runStepList,
+    updateState,
+    scopeOf,
+    expressionContext,
+    runSubWorkflow: (execution, input) => runWorkflow(execution, input),
+  };
+
+  return { runWorkflow };
+}
+
+function recordOf(outcome: StepOutcome): StepRecord {
+  const status = outcome.status === 'cancelled' ? 'failed' : outcome.status;
+  return {
+    status,
+    ...(outcome.result === undefined ? {} : { result: outcome.result }),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+  };
+}
