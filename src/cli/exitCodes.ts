@@ -1,11 +1,14 @@
 // Exit codes of the `retrace` command: one per outcome, so scripts can tell them apart.
 import type { OutcomeStatus } from '../machines/toolCallTypes.js';
+import type { WorkflowStatus } from '../machines/workflowTypes.js';
 
 export const ExitCode = {
   ok: 0,
   failed: 1,
   escalated: 2,
   skipped: 3,
+  /** A workflow run cancelled (by SIGINT or a cancel): 128 + SIGINT, as shells report an interrupted command. */
+  cancelled: 130,
   usage: 64,
   /** The input file is invalid (sysexits EX_DATAERR): `retrace validate` on a bad workflow. */
   invalid: 65,
@@ -26,5 +29,19 @@ export function exitCodeFor(status: OutcomeStatus): number {
       return ExitCode.escalated;
     case 'failed':
       return ExitCode.failed;
+  }
+}
+
+/** `retrace run`: succeeded 0, failed 1, escalated 2 (a person must decide), cancelled 130. */
+export function exitCodeForWorkflow(status: Exclude<WorkflowStatus, 'running'>): number {
+  switch (status) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'failed':
+      return ExitCode.failed;
+    case 'escalated':
+      return ExitCode.escalated;
+    case 'cancelled':
+      return ExitCode.cancelled;
   }
 }

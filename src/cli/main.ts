@@ -9,6 +9,7 @@ import { runDemo } from './commands/demo.js';
 import { runExport, runImport, runMetrics, runReplay, runRuns, runTail, type TailOptions } from './commands/log.js';
 import { runExplain } from './commands/explain.js';
 import { runValidate } from './commands/validate.js';
+import { runWorkflowFile } from './commands/run.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -168,6 +169,20 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (file: string, options: { input: string[]; json?: boolean }) => {
       exitCode = await runExplain(file, options, globals());
+    });
+
+  program
+    .command('run')
+    .description(
+      'run a workflow as a recorded run: progress on stderr, the outcome on stdout (exit 0 succeeded, 1 failed, 2 escalated, 130 cancelled)',
+    )
+    .argument('<file>', 'workflow YAML file')
+    .option('-i, --input <key=value>', 'an input (repeatable); typed by its declaration', collect, [])
+    .option('--run-id <id>', 'the run id (default: a new ULID)')
+    .option('--json', 'every event as a JSON line on stdout, then { runId, status, state, result }')
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .action(async (file: string, options: { input: string[]; runId?: string; json?: boolean; quiet?: boolean }) => {
+      exitCode = await runWorkflowFile(file, options, globals());
     });
 
   program
