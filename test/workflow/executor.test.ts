@@ -1,5 +1,6 @@
 // The workflow executor: every step type and on_error strategy on the test clock, recorded as gap-free events.
 import { describe, expect, it } from 'vitest';
+import { initialRunState, reduceRunState } from '../../src/store/projections/runState.js';
 import { createHarness, drive, stepTrail, unavailable } from './executorHarness.js';
 
 describe('workflow executor', () => {
@@ -333,6 +334,31 @@ steps:
       const seqs = harness.store.events.filter((event) => event.runId === handle.runId).map((event) => event.seq);
       expect(seqs).toEqual(seqs.map((_, index) => index + 1));
     }
+    await harness.runtime.close();
+  });
+
+  it("folds a workflow run's events into its run state: status, the steps under way, how it ended", async () => {
+    const harness = createHarness(() => ({ hang: true }));
+    const workflow = await harness.compile(`
+name: projected
+steps:
+  - { id: first, type: state_update, path: raw.x, value: 1 }
+  - { id: child, type: workflow, inline: { name: inner, steps: [{ id: inner_step, type: return, value: 1 }] } }
+  - { id: slow, type: mcp_call, tool: slow }
+`);
+    const handle = harness.runtime.spawn(workflow);
+    for (let i = 0; i < 50 && harness.calls.length === 0; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const fold = () =>
+      harness.store.events.filter((event) => event.runId === handle.runId).reduce(reduceRunState, initialRunState);
+    const during = fold();
+    expect(during.status).toBe('running');
+    expect(during.workflow).toMatchObject({ name: 'projected', status: 'running', currentSteps: ['slow'] });
+    handle.cancel('enough');
+    await handle.done;
+    const after = fold();
+    expect(after.status).toBe('cancelled');
+    expect(after.workflow).toMatchObject({ status: 'cancelled', currentSteps: [], stepsEnded: 4 });
     await harness.runtime.close();
   });
 });

@@ -51,6 +51,18 @@ export interface RunOutcome {
   escalation: EscalationView | undefined;
 }
 
+/** A workflow run's own view: its name, the steps under way, and how it ended. */
+export interface WorkflowView {
+  name: string;
+  status: RunStatus;
+  /** Actor ids of the steps started and not yet ended (`deploy`, `per_region[1].record`). */
+  currentSteps: readonly string[];
+  /** Steps that ended (succeeded, failed, skipped, recovered, cancelled), nested ones included. */
+  stepsEnded: number;
+  result: unknown;
+  error: { message: string; type: string } | undefined;
+}
+
 export interface RunState {
   runId: string;
   status: RunStatus;
@@ -64,6 +76,8 @@ export interface RunState {
   finishedAt: number | undefined;
   lastSeq: number;
   events: number;
+  /** Undefined unless the run is a workflow's. */
+  workflow: WorkflowView | undefined;
 }
 
 export const initialRunState: RunState = {
@@ -78,6 +92,7 @@ export const initialRunState: RunState = {
   finishedAt: undefined,
   lastSeq: 0,
   events: 0,
+  workflow: undefined,
 };
 
 function attemptView(
@@ -134,14 +149,73 @@ function copyOf(state: RunState, event: EventEnvelope): RunState {
     finishedAt: state.finishedAt,
     lastSeq: state.lastSeq < event.seq ? event.seq : state.lastSeq,
     events: state.events + 1,
+    workflow: state.workflow,
   };
 }
 
-/** Marks the run ended by `event` (a terminal type): its status, and when it first ended. */
-function end(next: RunState, status: RunStatus, at: number): void {
-  next.status = status;
-  next.finishedAt ??= at;
+/**
+ * Marks the run ended by `event` (a terminal type): its status, and when it first ended. Inside a workflow run, a
+ * tool call's end (the call has a parent, its step) does not end the run.
+ */
+function end(next: RunState, status: RunStatus, event: EventEnvelope): void {
   next.pendingBackoff = undefined;
+  if (event.parentId !== undefined) return;
+  next.status = status;
+  next.finishedAt ??= event.ts;
+}
+
+const stepEnds = new Set([
+  'workflow.step.succeeded',
+  'workflow.step.failed',
+  'workflow.step.skipped',
+  'workflow.step.fallback',
+  'workflow.step.cancelled',
+]);
+
+/** A `workflow.*` event: the workflow's view; a sub-workflow's own start and end (they have a parent) change nothing. */
+function reduceWorkflow(next: RunState, event: EventEnvelope): RunState {
+  const { data, ts, actorId } = event;
+  const view = next.workflow;
+  if (event.type === 'workflow.started') {
+    if (event.parentId !== undefined && view) return next;
+    next.startedAt ??= ts;
+    next.workflow = {
+      name: typeof data['name'] === 'string' ? data['name'] : '',
+      status: 'running',
+      currentSteps: [],
+      stepsEnded: 0,
+      result: undefined,
+      error: undefined,
+    };
+    return next;
+  }
+  if (!view) return next;
+  if (event.type === 'workflow.step.started') {
+    if (!view.currentSteps.includes(actorId))
+      next.workflow = { ...view, currentSteps: [...view.currentSteps, actorId] };
+    next.status = 'running';
+    return next;
+  }
+  if (stepEnds.has(event.type)) {
+    next.workflow = {
+      ...view,
+      currentSteps: view.currentSteps.filter((id) => id !== actorId),
+      stepsEnded: view.stepsEnded + 1,
+    };
+    return next;
+  }
+  const status = event.parentId === undefined ? terminalStatus(event.type) : undefined;
+  if (status === undefined || status === 'running') return next;
+  const error = data['error'] as { message?: unknown; type?: unknown } | undefined;
+  next.workflow = {
+    ...view,
+    status,
+    currentSteps: [],
+    result: data['result'],
+    error: error === undefined ? undefined : { message: String(error.message ?? ''), type: String(error.type ?? '') },
+  };
+  end(next, status, event);
+  return next;
 }
 
 /** Attempts of `callId` still running at a call's failure are cut off (abandoned); the rest stay as they were. */
@@ -211,7 +285,7 @@ export function reduceRunState(state: RunState, event: EventEnvelope): RunState 
       const attempt = state.attempts[index];
       if (attempt !== undefined) next.attempts = replaceAt(state.attempts, index, ended(attempt, ts, 'succeeded'));
       next.outcome = outcomeOf(status, ts, toolOf(data));
-      end(next, 'succeeded', ts);
+      end(next, 'succeeded', event);
       return next;
     }
     case 'toolcall.failed': {
@@ -219,7 +293,7 @@ export function reduceRunState(state: RunState, event: EventEnvelope): RunState 
       outcome.error = readFailed(data).error;
       next.attempts = abandonRunning(state.attempts, callId, ts);
       next.outcome = outcome;
-      end(next, 'failed', ts);
+      end(next, 'failed', event);
       return next;
     }
     case 'toolcall.escalated': {
@@ -231,11 +305,12 @@ export function reduceRunState(state: RunState, event: EventEnvelope): RunState 
       );
       outcome.escalation = escalation;
       next.outcome = outcome;
-      end(next, 'escalated', ts);
+      end(next, 'escalated', event);
       return next;
     }
     default: {
-      // A terminal type this projection has no more to say about (a later `workflow.*`) still ends the run.
+      if (event.type.startsWith('workflow.')) return reduceWorkflow(next, event);
+      // A terminal type this projection has no more to say about still ends the run.
       const status = terminalStatus(event.type);
       if (status !== undefined) {
         next.status = status;
