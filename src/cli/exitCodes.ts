@@ -12,7 +12,11 @@ export const ExitCode = {
   usage: 64,
   /** The input file is invalid (sysexits EX_DATAERR): `retrace validate` on a bad workflow. */
   invalid: 65,
+  /** EX_DATAERR as well: the file log has damaged bytes in the middle (E_LOG_CORRUPT). */
+  logCorrupt: 65,
   unavailable: 69,
+  /** EX_TEMPFAIL: another process holds the file log (E_LOG_LOCKED); trying again later may work. */
+  logLocked: 75,
   config: 78,
 } as const;
 

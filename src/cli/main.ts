@@ -34,6 +34,10 @@ function exitCodeForError(error: unknown): number {
     case ErrorCode.workflow:
     case ErrorCode.workflowParse:
       return ExitCode.invalid;
+    case ErrorCode.logLocked:
+      return ExitCode.logLocked;
+    case ErrorCode.logCorrupt:
+      return ExitCode.logCorrupt;
     default:
       return ExitCode.usage;
   }

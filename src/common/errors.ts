@@ -16,6 +16,10 @@ export const ErrorCode = {
   workflow: 'E_WORKFLOW',
   workflowParse: 'E_WORKFLOW_PARSE',
   expression: 'E_EXPRESSION',
+  /** The file log is held by another live process (its `LOCK` file names the pid). */
+  logLocked: 'E_LOG_LOCKED',
+  /** Damaged bytes in the middle of the file log (a segment and byte offset). */
+  logCorrupt: 'E_LOG_CORRUPT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -51,6 +51,18 @@ export interface EventWriter {
   forgetRun(runId: string): void;
 }
 
+/**
+ * Marks the envelopes `toEnvelope` validated (frozen, so what was checked is what is stored): a store need not
+ * validate them again, while an envelope from anywhere else (import, a caller's own object, a copy) still is. A
+ * non-enumerable symbol: JSON, spreads and copies leave it behind.
+ */
+const validatedOnWrite = Symbol('retrace.validatedOnWrite');
+
+/** Whether `event` is an envelope this process's event writer made and validated (and nobody changed since). */
+export function isValidatedOnWrite(event: object): boolean {
+  return (event as { [validatedOnWrite]?: true })[validatedOnWrite] === true;
+}
+
 export function createEventWriter(options: EventWriterOptions): EventWriter {
   const nextId = createEventIdFactory(options);
   const redact = createRedactor(options.redact ?? []);
@@ -138,6 +150,8 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
       const parsed = RetraceEvent.safeParse(envelope);
       if (!parsed.success) throw issueError(emitted.type, parsed.error);
       lastSeqs.set(runId, seq);
+      Object.defineProperty(parsed.data, validatedOnWrite, { value: true });
+      Object.freeze(parsed.data);
       return parsed.data;
     },
     lastSeq: (runId) => lastSeqs.get(runId) ?? 0,

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { EventEnvelope } from '../events/envelope.js';
+import { isValidatedOnWrite } from '../events/eventWriter.js';
 import type { Durability, EventStore, RunSummary, StoredEvent } from './eventStore.js';
 import type { FileLogIndex } from './fileLogIndex.js';
-import { writeIndexFile } from './fileLogIndexFile.js';
+import { removeIndexFile, writeIndexFile } from './fileLogIndexFile.js';
 import { acquireLock } from './fileLogLock.js';
 import { decodeRecord } from './fileLogRecord.js';
-import { recoverLog, walkRecords, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
+import { corruptionError, recoverLog, walkRecords, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
 import { compactSegments } from './fileLogRetention.js';
 import { formatPosition, listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
 import { createTailHub } from './fileLogTail.js';
@@ -33,6 +34,14 @@ export interface FileLog extends EventStore {
   retain(olderThanMs: number): Promise<{ removedRuns: number }>;
   /** What the scan at open found: a cut torn tail, damaged records left in place. */
   readonly recoveryReport: RecoveryReport;
+  /** Records and batches written and fsyncs completed since the log opened (the group commit's cadence). */
+  writeStats(): FileLogWriteStats;
+}
+
+export interface FileLogWriteStats {
+  records: number;
+  writes: number;
+  syncs: number;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -103,17 +112,19 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     await Promise.all(handles.map(async (handle) => (await handle).close().catch(() => undefined)));
   };
 
+  /**
+   * Damage a read met that the scan at open did not report (a sealed segment trusted by its index file): an error
+   * naming the segment and byte, and the index file is dropped so that the next open scans and reports it.
+   */
+  const damagedOnRead = async (segment: number, offset: number, bytes: number, reason: string): Promise<never> => {
+    await removeIndexFile(dir, segment).catch(() => undefined);
+    throw corruptionError(dir, { segment: segmentFileName(segment), offset, bytes, reason }, false);
+  };
+
   /** The event framed at `offset` within `bytes`; the checksum vouches for it, so no re-validation. */
-  const decodeAt = (bytes: Buffer, offset: number, segment: number, absoluteOffset: number): EventEnvelope => {
+  const decodeAt = (bytes: Buffer, offset: number): EventEnvelope | { reason: string } => {
     const decoded = decodeRecord(bytes, offset);
-    if (decoded.kind !== 'record') {
-      const reason = decoded.kind === 'corrupt' ? decoded.reason : 'partial record';
-      throw new RetraceError(
-        ErrorCode.config,
-        `${join(dir, segmentFileName(segment))} at byte ${absoluteOffset}: ${reason}`,
-        { location: { file: join(dir, segmentFileName(segment)) } },
-      );
-    }
+    if (decoded.kind !== 'record') return { reason: decoded.kind === 'corrupt' ? decoded.reason : 'partial record' };
     return JSON.parse(bytes.toString('utf8', decoded.jsonStart, decoded.jsonEnd)) as EventEnvelope;
   };
 
@@ -141,10 +152,15 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
         const buffer = Buffer.allocUnsafe(range.end - range.start);
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, range.start);
         const bytes = buffer.subarray(0, bytesRead);
-        return range.members.map((i) => {
+        const events: EventEnvelope[] = [];
+        for (const i of range.members) {
           const offset = entries.offsets[i] ?? 0;
-          return decodeAt(bytes, offset - range.start, range.segment, offset);
-        });
+          const decoded = decodeAt(bytes, offset - range.start);
+          if ('reason' in decoded)
+            return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, decoded.reason);
+          events.push(decoded);
+        }
+        return events;
       }),
     );
     return chunks.flat().sort((a, b) => a.seq - b.seq);
@@ -165,6 +181,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       const whole = await readFile(join(dir, segmentFileName(segment)));
       const end = Math.min(whole.length, committed);
       const found: StoredEvent[] = [];
+      let damage: { offset: number; bytes: number; reason: string } | undefined;
       walkRecords(whole, 0, end, {
         record(offset, jsonStart, jsonEnd) {
           if (from && segment === from.segment && offset <= from.offset) return true;
@@ -172,29 +189,37 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
           found.push({ position: formatPosition(segment, offset), event });
           return true;
         },
-        damage(offset, _bytes, reason) {
+        damage(offset, bytes, reason) {
           // Damage reported at open is stepped over; damage found only now (a segment trusted by its index) is an error.
           const name = segmentFileName(segment);
           if (recoveryReport.corrupt.some((damaged) => damaged.segment === name && damaged.offset === offset)) return;
-          throw new RetraceError(ErrorCode.config, `${join(dir, name)} at byte ${offset}: ${reason}`, {
-            location: { file: join(dir, name) },
-          });
+          damage ??= { offset, bytes, reason };
         },
       });
+      if (damage) await damagedOnRead(segment, damage.offset, damage.bytes, damage.reason);
       yield* found;
     }
   }
 
   return {
     recoveryReport,
+    writeStats: () => ({ ...writer.stats }),
     append(events) {
       try {
         ensureOpen();
         if (events.length === 0) return Promise.resolve();
-        const parsed = events.map(validated);
-        const jsons = parsed.map((event) => JSON.stringify(event));
+        // Validated on write, once: an envelope the event writer made is not checked again, any other is.
+        const accepted: EventEnvelope[] = new Array<EventEnvelope>(events.length);
+        const jsons: string[] = new Array<string>(events.length);
+        for (let i = 0; i < events.length; i += 1) {
+          const event = events[i] as EventEnvelope;
+          const checked = isValidatedOnWrite(event) ? event : validated(event, i);
+          accepted[i] = checked;
+          // A validated envelope has the schema's key order, `data` last, as the index's header reader needs.
+          jsons[i] = JSON.stringify(checked);
+        }
         return new Promise<void>((resolve, reject) => {
-          writer.enqueue({ events: parsed, jsons, resolve, reject });
+          writer.enqueue({ events: accepted, jsons, resolve, reject });
         });
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));

@@ -46,10 +46,18 @@ export async function acquireLock(dir: string): Promise<FileLogLock> {
       owner = await readOwner(path);
     }
     if (owner !== undefined && isAlive(owner)) {
-      throw new RetraceError(ErrorCode.usage, `${dir} is in use by process ${owner}`, { location: { file: path } });
+      throw new RetraceError(
+        ErrorCode.logLocked,
+        `the file log in ${dir} is locked by process ${owner} (lock file ${path}): one process writes a log at a ` +
+          `time; wait for it to finish or stop it, or use another data directory`,
+      );
     }
     // A stale lock (dead owner, or a pid never written by an owner killed mid-creation): take it over.
     await unlink(path).catch(() => undefined);
   }
-  throw new RetraceError(ErrorCode.usage, `${dir} is locked by another process (lock file ${path} keeps reappearing)`);
+  throw new RetraceError(
+    ErrorCode.logLocked,
+    `the file log in ${dir} is locked by another process (lock file ${path} keeps reappearing after being ` +
+      `taken over): wait for the other process to finish, then try again`,
+  );
 }

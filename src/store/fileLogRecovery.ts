@@ -2,6 +2,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { ErrorCode, RetraceError } from '../common/errors.js';
 import { readIndexFile } from './fileLogIndexFile.js';
 import { decodeRecord, resyncOffset } from './fileLogRecord.js';
 import { FileLogIndex, indexedFieldsAt } from './fileLogIndex.js';
@@ -12,6 +13,20 @@ export interface DamagedRecord {
   offset: number;
   bytes: number;
   reason: string;
+}
+
+/**
+ * The error for damage in the middle of the log: which segment file, which byte, and what is kept. `atOpen`: the scan
+ * at open found it and reads step over it; otherwise a read met it in a segment its index file vouched for.
+ */
+export function corruptionError(dir: string, damaged: DamagedRecord, atOpen: boolean): RetraceError {
+  const file = join(dir, damaged.segment);
+  const what = `${file} at byte ${damaged.offset}: ${damaged.reason} (${damaged.bytes} bytes damaged)`;
+  const kept = atOpen
+    ? 'kept: every record before and after it, which read as usual; the damaged bytes stay in place, uncut'
+    : "kept: every other record; the segment's index file is dropped, so the next open scans the segment, " +
+      'reports this damage and reads around it';
+  return new RetraceError(ErrorCode.logCorrupt, `${what}; ${kept}`);
 }
 
 export interface RecoveryReport {

@@ -1,5 +1,5 @@
 // Group commit for the file log: queued appends go out in one write (and one fsync) per batch, resolved in order.
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -32,12 +32,34 @@ export interface SegmentWriterOptions<Event> {
   onBatch: (batch: readonly PendingAppend<Event>[]) => void;
 }
 
-/** Not O_APPEND: positional writes must land where the committed bytes end (a failed write is overwritten). */
+/** Not O_APPEND: positional writes must land where the written bytes end (a failed write is overwritten). */
 const READ_WRITE_CREATE = constants.O_RDWR | constants.O_CREAT;
 
 /** Under load, a batch smaller than this waits (at most `maxBatchWaitMs`) for companions. */
 const TARGET_BATCH_RECORDS = 256;
+/**
+ * Records framed into one write at most: while one batch's fsync runs the next is framed and written, so a backlog
+ * goes out in several writes instead of one long framing pass that leaves the disk idle.
+ */
+const MAX_BATCH_RECORDS = 256;
+/** The framing buffer is kept for the next batch up to this size (a batch of huge records gets a buffer of its own). */
+const KEPT_FRAME_BYTES = 4 * 1024 * 1024;
 
+/** A batch written to the segment and waiting for the fsync that makes it durable. */
+interface WrittenBatch<Event> {
+  appends: PendingAppend<Event>[];
+  /** Where the batch starts in the segment, and each record's framed length. */
+  offset: number;
+  frameBytes: Uint32Array;
+  size: number;
+}
+
+/**
+ * Pipelined group commit: a batch is framed into one buffer and written with one write; one fsync at a time is in
+ * flight, and batches written while it runs wait for the next one, which covers them all. So the main thread frames
+ * the next batch while the disk syncs the last, and each append resolves only once an fsync begun after its write
+ * has completed.
+ */
 export class SegmentWriter<Event> {
   private readonly queue: PendingAppend<Event>[] = [];
   private queuedRecords = 0;
@@ -46,14 +68,24 @@ export class SegmentWriter<Event> {
   private paused: Promise<void> | undefined;
   private lastBatchCalls = 0;
   private failure: unknown;
+  /** Written, not yet covered by a completed fsync, in log order. */
+  private readonly unsynced: WrittenBatch<Event>[] = [];
+  private syncing: Promise<void> | undefined;
+  /** What the writer has done since the log opened: records and batches written, fsyncs completed. */
+  readonly stats = { records: 0, writes: 0, syncs: 0 };
   segment: number;
-  /** Bytes of the active segment that are written (what readers may see). */
+  /** Bytes of the active segment that are durable per the durability setting (what readers may see). */
   committedSize: number;
+  /** Bytes of the active segment that are written (committed or waiting for their fsync). */
+  private writtenSize: number;
   private segmentCrc: number;
+  /** The batch being framed (reused: the write is done before the next batch is framed). */
+  private frame = Buffer.allocUnsafe(64 * 1024);
 
   private constructor(private readonly options: SegmentWriterOptions<Event>) {
     this.segment = options.segment;
     this.committedSize = options.segmentSize;
+    this.writtenSize = options.segmentSize;
     this.segmentCrc = options.segmentCrc;
   }
 
@@ -85,21 +117,42 @@ export class SegmentWriter<Event> {
   private async run(): Promise<void> {
     // Let every append issued in this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.failure === undefined) {
       if (this.paused) return;
-      await this.gather();
-      const batch = this.queue.splice(0);
-      this.queuedRecords = 0;
+      if (!this.syncing) await this.gather();
+      const batch = this.takeBatch();
       this.lastBatchCalls = batch.length;
       try {
-        await this.commit(batch);
-        for (const pending of batch) pending.resolve();
+        await this.write(batch);
       } catch (error) {
-        // Past a failed write or fsync nothing can be promised about the file: refuse every later append.
-        this.failure = error;
-        for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(error);
+        this.fail(error, batch);
+        return;
       }
+      this.startSync();
+      // Appends issued while this batch was framed (or its fsync runs) make the next batch.
+      if (this.queue.length === 0) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** The queued appends up to `MAX_BATCH_RECORDS` records (at least one append, whatever its size), in order. */
+  private takeBatch(): PendingAppend<Event>[] {
+    let count = 0;
+    let records = 0;
+    while (count < this.queue.length && records < MAX_BATCH_RECORDS) {
+      records += this.queue[count]?.events.length ?? 0;
+      count += 1;
+    }
+    this.queuedRecords -= records;
+    return this.queue.splice(0, count);
+  }
+
+  /** Past a failed write or fsync nothing can be promised about the file: every pending and later append is refused. */
+  private fail(error: unknown, batch: PendingAppend<Event>[] = []): void {
+    this.failure ??= error;
+    const written = this.unsynced.splice(0).flatMap((entry) => entry.appends);
+    for (const pending of [...written, ...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
+    this.queuedRecords = 0;
   }
 
   /** With `batch` durability and concurrent callers, wait (bounded) for a fuller batch before the fsync. */
@@ -113,41 +166,101 @@ export class SegmentWriter<Event> {
     }
   }
 
-  private async commit(batch: PendingAppend<Event>[]): Promise<void> {
+  /** Frames the batch into one buffer and writes it after what is already written. */
+  private async write(batch: PendingAppend<Event>[]): Promise<void> {
     let room = 0;
-    for (const pending of batch) for (const json of pending.jsons) room += HEADER_BYTES + json.length * 3 + 1;
-    const frame = Buffer.allocUnsafe(room);
-    const frameBytes: number[] = [];
+    let records = 0;
+    for (const pending of batch) {
+      records += pending.jsons.length;
+      for (const json of pending.jsons) room += HEADER_BYTES + json.length * 3 + 1;
+    }
+    let frame = this.frame;
+    if (frame.length < room) {
+      frame = Buffer.allocUnsafe(Math.max(room, frame.length * 2));
+      if (frame.length <= KEPT_FRAME_BYTES) this.frame = frame;
+    }
+    const frameBytes = new Uint32Array(records);
     let size = 0;
+    let record = 0;
     for (const pending of batch) {
       for (const json of pending.jsons) {
         const bytes = frameInto(frame, size, json);
-        frameBytes.push(bytes);
+        frameBytes[record] = bytes;
+        record += 1;
         size += bytes;
       }
     }
-    const buffer = frame.subarray(0, size);
-    if (this.committedSize > 0 && this.committedSize + buffer.length > this.options.segmentBytes) await this.roll();
-    const handle = this.requireHandle();
+    if (this.writtenSize > 0 && this.writtenSize + size > this.options.segmentBytes) {
+      // The framed bytes wait in `frame`: nothing else frames until this batch is written.
+      await this.drain();
+      if (this.failure !== undefined) throw this.failure;
+      await this.roll();
+    }
+    const fd = this.requireHandle().fd;
+    // The write only copies into the page cache, so it is done in place rather than as a thread-pool round trip;
+    // the fsync, which waits for the disk, is the asynchronous part.
     let written = 0;
-    while (written < buffer.length) {
-      const result = await handle.write(buffer, written, buffer.length - written, this.committedSize + written);
-      written += result.bytesWritten;
+    while (written < size) written += writeSync(fd, frame, written, size - written, this.writtenSize + written);
+    this.segmentCrc = crc32(frame.subarray(0, size), this.segmentCrc);
+    this.unsynced.push({ appends: batch, offset: this.writtenSize, frameBytes, size });
+    this.writtenSize += size;
+    this.stats.records += records;
+    this.stats.writes += 1;
+  }
+
+  /** Starts an fsync covering every written batch, unless one is in flight (its completion starts the next). */
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0 || this.failure !== undefined) return;
+    const covered = this.unsynced.splice(0);
+    if (this.options.durability === 'none') {
+      this.committed(covered);
+      return;
     }
-    if (this.options.durability !== 'none') await handle.datasync();
-    let offset = this.committedSize;
-    let record = 0;
-    for (const pending of batch) {
-      for (const event of pending.events) {
-        const bytes = frameBytes[record] ?? 0;
-        this.options.onRecord(event, this.segment, offset, bytes);
-        offset += bytes;
-        record += 1;
+    const handle = this.requireHandle();
+    this.syncing = handle.datasync().then(
+      () => {
+        this.syncing = undefined;
+        this.stats.syncs += 1;
+        try {
+          this.committed(covered);
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        this.startSync();
+      },
+      (error: unknown) => {
+        this.syncing = undefined;
+        this.fail(
+          error,
+          covered.flatMap((entry) => entry.appends),
+        );
+      },
+    );
+  }
+
+  /** Durable: index the records, let readers see them, tell the tails, resolve the appends in order. */
+  private committed(batches: WrittenBatch<Event>[]): void {
+    for (const entry of batches) {
+      let offset = entry.offset;
+      let record = 0;
+      for (const pending of entry.appends) {
+        for (const event of pending.events) {
+          const bytes = entry.frameBytes[record] ?? 0;
+          this.options.onRecord(event, this.segment, offset, bytes);
+          offset += bytes;
+          record += 1;
+        }
       }
+      this.committedSize = entry.offset + entry.size;
+      this.options.onBatch(entry.appends);
+      for (const pending of entry.appends) pending.resolve();
     }
-    this.committedSize += buffer.length;
-    this.segmentCrc = crc32(buffer, this.segmentCrc);
-    this.options.onBatch(batch);
+  }
+
+  /** Waits until nothing written is waiting for its fsync. */
+  private async drain(): Promise<void> {
+    while (this.syncing) await this.syncing;
   }
 
   private requireHandle(): FileHandle {
@@ -157,7 +270,8 @@ export class SegmentWriter<Event> {
 
   /** Seals the active segment (synced) and starts the next one. A no-op on an empty segment. */
   async roll(): Promise<void> {
-    if (this.committedSize === 0) return;
+    await this.drain();
+    if (this.writtenSize === 0) return;
     const handle = this.requireHandle();
     await handle.sync();
     await handle.close();
@@ -165,11 +279,12 @@ export class SegmentWriter<Event> {
     await this.options.onSegmentClosed(this.segment, this.committedSize, this.segmentCrc);
     this.segment += 1;
     this.committedSize = 0;
+    this.writtenSize = 0;
     this.segmentCrc = 0;
     this.handle = await open(join(this.options.dir, segmentFileName(this.segment)), READ_WRITE_CREATE);
   }
 
-  /** Waits for the writer to go idle and holds further batches until the returned release is called. */
+  /** Waits for the writer to go idle (every written batch synced) and holds further batches until released. */
   async pause(): Promise<() => void> {
     while (this.paused) await this.paused;
     let release: () => void = () => undefined;
@@ -181,12 +296,14 @@ export class SegmentWriter<Event> {
       };
     });
     while (this.running) await this.running;
+    await this.drain();
     return release;
   }
 
   /** Writes what is queued, syncs, and closes the segment. */
   async close(): Promise<void> {
     while (this.running) await this.running;
+    await this.drain();
     if (!this.handle) return;
     const healthy = this.failure === undefined;
     if (healthy) await this.handle.sync();

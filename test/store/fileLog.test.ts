@@ -1,5 +1,6 @@
 // The file log as an EventStore: round trip, order, the lock, durability modes, segments, tail and retention.
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRetraceError } from '../../src/common/errors.js';
 import { createFileLog, type FileLog } from '../../src/store/fileLog.js';
@@ -83,14 +84,19 @@ describe('file log', () => {
     await openLog();
     const second = createFileLog({ dir });
     await expect(second).rejects.toSatisfy(isRetraceError);
-    await expect(createFileLog({ dir })).rejects.toThrow(`${dir} is in use by process ${process.pid}`);
+    await expect(createFileLog({ dir })).rejects.toMatchObject({
+      code: 'E_LOG_LOCKED',
+      message: expect.stringContaining(
+        `the file log in ${dir} is locked by process ${process.pid} (lock file ${join(dir, 'LOCK')})`,
+      ) as unknown,
+    });
   });
 
   it('gives a second opener in another process the same clear error', async () => {
     await openLog();
     const script = `import { createFileLog } from ${JSON.stringify(new URL('../../src/store/fileLog.ts', import.meta.url).href)};
 try { await createFileLog({ dir: ${JSON.stringify(dir)} }); console.log('opened'); }
-catch (error) { console.log(error.message); }`;
+catch (error) { console.log(error.code, error.message); }`;
     const child = spawn(process.execPath, [
       '--import',
       import.meta.resolve('tsx'),
@@ -101,12 +107,13 @@ catch (error) { console.log(error.message); }`;
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     await new Promise((resolve) => child.on('close', resolve));
-    expect(stdout.trim()).toBe(`${dir} is in use by process ${process.pid}`);
+    expect(stdout.trim()).toMatch(
+      `E_LOG_LOCKED the file log in ${dir} is locked by process ${process.pid} (lock file ${join(dir, 'LOCK')}): `,
+    );
   });
 
   it('takes over a lock left by a dead process', async () => {
     const { writeFile } = await import('node:fs/promises');
-    const { join } = await import('node:path');
     const dead = spawn(process.execPath, ['-e', '']);
     await new Promise((resolve) => dead.on('close', resolve));
     await writeFile(join(dir, 'LOCK'), `${dead.pid}\n`);

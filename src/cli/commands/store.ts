@@ -1,6 +1,6 @@
 // The event store a command works on, and the NATS bus beside it: from --store / --nats / --data-dir and the config's `store:` and `nats:`.
 import { join, resolve } from 'node:path';
-import { isRetraceError } from '../../common/errors.js';
+import { ErrorCode, isRetraceError } from '../../common/errors.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import type { RuntimeConfig, StoreKind } from '../../config/runtimeConfig.js';
 import { createNatsBus, type NatsBus } from '../../events/natsBus.js';
@@ -8,6 +8,7 @@ import { DEFAULT_NATS_SERVERS } from '../../events/natsConnect.js';
 import { DEFAULT_EVENT_SUBJECT_PREFIX } from '../../events/natsSubjects.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { createFileLog } from '../../store/fileLog.js';
+import { corruptionError } from '../../store/fileLogRecovery.js';
 import { DEFAULT_EVENT_STREAM, createJetStreamStore } from '../../store/jetStreamStore.js';
 import type { GlobalOptions } from '../main.js';
 
@@ -15,7 +16,10 @@ export const DEFAULT_DATA_DIR = '.retrace';
 /** Beside the file log's segments: how far the bus has published them. */
 export const BUS_CURSOR_FILE = 'bus-cursor.json';
 
-/** How long a command waits for another retrace process to let go of the file log (one writer at a time). */
+/**
+ * How long a command waits for another retrace process to let go of the file log (one writer at a time) before it
+ * gives up with E_LOG_LOCKED (exit 75); `RETRACE_LOCK_WAIT_MS` overrides it.
+ */
 const LOCK_WAIT_MS = 15_000;
 const LOCK_POLL_MS = 50;
 
@@ -70,15 +74,28 @@ export async function openStore(backends: Backends): Promise<EventStore> {
       ...(nats ? { stream: nats.stream, subjectPrefix: nats.subjectPrefix } : {}),
     });
   }
+  const waitMs = lockWaitMs();
   for (let waitedMs = 0; ; waitedMs += LOCK_POLL_MS) {
     try {
-      return await createFileLog({ dir: backends.dataDir });
+      const log = await createFileLog({ dir: backends.dataDir });
+      // Damage in the middle is stepped over, never silently: each damaged record is named on stderr.
+      for (const damaged of log.recoveryReport.corrupt) {
+        process.stderr.write(`retrace: warning: ${corruptionError(backends.dataDir, damaged, true).describe()}\n`);
+      }
+      return log;
     } catch (error) {
-      const locked = isRetraceError(error) && error.location?.file?.endsWith('LOCK') === true;
-      if (!locked || waitedMs >= LOCK_WAIT_MS) throw error;
+      const locked = isRetraceError(error) && error.code === ErrorCode.logLocked;
+      if (!locked || waitedMs >= waitMs) throw error;
       await new Promise((wake) => setTimeout(wake, LOCK_POLL_MS));
     }
   }
+}
+
+function lockWaitMs(): number {
+  const configured = Number(process.env['RETRACE_LOCK_WAIT_MS']);
+  return process.env['RETRACE_LOCK_WAIT_MS'] !== undefined && Number.isFinite(configured) && configured >= 0
+    ? configured
+    : LOCK_WAIT_MS;
 }
 
 /**
