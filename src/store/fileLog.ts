@@ -1,6 +1,5 @@
 // The embedded event store: an append-only, checksummed, group-committed file log with an in-memory run index.
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { EventEnvelope } from '../events/envelope.js';
@@ -13,6 +12,7 @@ import { decodeRecord } from './fileLogRecord.js';
 import { corruptionError, recoverLog, walkRecords, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
 import { compactSegments } from './fileLogRetention.js';
 import { formatPosition, listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
+import { ReadGate, SegmentHandles, type PinnedSegment } from './fileLogReaders.js';
 import { createTailHub } from './fileLogTail.js';
 import { SegmentWriter } from './fileLogWriter.js';
 
@@ -63,7 +63,10 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   const recoveryReport = recovered.report;
   let index: FileLogIndex = recovered.index;
   const tails = createTailHub<EventEnvelope>();
-  const readHandles = new Map<number, Promise<FileHandle>>();
+  const handles = new SegmentHandles(dir);
+  const gate = new ReadGate();
+  /** Damage reads step over: what the scan at open reported, and after a retention what its rescan found. */
+  let steppedOver = recoveryReport.corrupt;
   const writer = await SegmentWriter.open<EventEnvelope>({
     dir,
     durability,
@@ -97,21 +100,6 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     if (closed) throw new RetraceError(ErrorCode.closed, `the file log in ${dir} is closed`);
   };
 
-  const readHandle = (segment: number): Promise<FileHandle> => {
-    let handle = readHandles.get(segment);
-    if (!handle) {
-      handle = open(join(dir, segmentFileName(segment)), 'r');
-      readHandles.set(segment, handle);
-    }
-    return handle;
-  };
-
-  const closeReadHandles = async (): Promise<void> => {
-    const handles = [...readHandles.values()];
-    readHandles.clear();
-    await Promise.all(handles.map(async (handle) => (await handle).close().catch(() => undefined)));
-  };
-
   /**
    * Damage a read met that the scan at open did not report (a sealed segment trusted by its index file): an error
    * naming the segment and byte, and the index file is dropped so that the next open scans and reports it.
@@ -129,41 +117,89 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   };
 
   const readRun = async (runId: string, fromSeq: number): Promise<EventEnvelope[]> => {
-    const entries = index.runs.get(runId);
-    if (!entries) return [];
-    const picked: number[] = [];
-    for (const [i, seq] of entries.seqs.entries()) if (seq >= fromSeq) picked.push(i);
-    const ranges: { segment: number; start: number; end: number; members: number[] }[] = [];
-    for (const i of picked) {
-      const segment = entries.segments[i] ?? 0;
-      const start = entries.offsets[i] ?? 0;
-      const end = start + (entries.frameBytes[i] ?? 0);
-      const last = ranges.at(-1);
-      if (last && last.segment === segment && start >= last.end && start - last.end <= COALESCE_GAP_BYTES) {
-        last.end = end;
-        last.members.push(i);
-      } else {
-        ranges.push({ segment, start, end, members: [i] });
-      }
-    }
-    const chunks = await Promise.all(
-      ranges.map(async (range) => {
-        const handle = await readHandle(range.segment);
-        const buffer = Buffer.allocUnsafe(range.end - range.start);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, range.start);
-        const bytes = buffer.subarray(0, bytesRead);
-        const events: EventEnvelope[] = [];
-        for (const i of range.members) {
-          const offset = entries.offsets[i] ?? 0;
-          const decoded = decodeAt(bytes, offset - range.start);
-          if ('reason' in decoded)
-            return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, decoded.reason);
-          events.push(decoded);
+    // The run's positions and its segment files are taken together, so a retention cannot slip in between.
+    const snapshot = await gate.shared(async () => {
+      const entries = index.runs.get(runId);
+      if (!entries) return undefined;
+      const picked: number[] = [];
+      for (const [i, seq] of entries.seqs.entries()) if (seq >= fromSeq) picked.push(i);
+      const ranges: { segment: number; start: number; end: number; members: number[] }[] = [];
+      for (const i of picked) {
+        const segment = entries.segments[i] ?? 0;
+        const start = entries.offsets[i] ?? 0;
+        const end = start + (entries.frameBytes[i] ?? 0);
+        const last = ranges.at(-1);
+        if (last && last.segment === segment && start >= last.end && start - last.end <= COALESCE_GAP_BYTES) {
+          last.end = end;
+          last.members.push(i);
+        } else {
+          ranges.push({ segment, start, end, members: [i] });
         }
-        return events;
-      }),
-    );
-    return chunks.flat().sort((a, b) => a.seq - b.seq);
+      }
+      const pinned = await handles.pinAll([...new Set(ranges.map((range) => range.segment))]);
+      return { entries, ranges, pinned: new Map(pinned.map((pin) => [pin.segment, pin])) };
+    });
+    if (!snapshot) return [];
+    const { entries, ranges, pinned } = snapshot;
+    try {
+      const chunks = await Promise.all(
+        ranges.map(async (range) => {
+          const handle = (pinned.get(range.segment) as PinnedSegment).handle;
+          const buffer = Buffer.allocUnsafe(range.end - range.start);
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, range.start);
+          const bytes = buffer.subarray(0, bytesRead);
+          const events: EventEnvelope[] = [];
+          for (const i of range.members) {
+            const offset = entries.offsets[i] ?? 0;
+            const decoded = decodeAt(bytes, offset - range.start);
+            if ('reason' in decoded)
+              return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, decoded.reason);
+            events.push(decoded);
+          }
+          return events;
+        }),
+      );
+      return chunks.flat().sort((a, b) => a.seq - b.seq);
+    } finally {
+      for (const pin of pinned.values()) pin.release();
+    }
+  };
+
+  /** The segments after `after`, pinned: what the directory holds now, however retention changes it later. */
+  const pinSegmentsAfter = (after: number): Promise<PinnedSegment[]> =>
+    gate.shared(async () => handles.pinAll((await listSegments(dir)).filter((segment) => segment > after)));
+
+  /** A pinned segment's events (after `from` in its segment), never past what the writer had committed. */
+  const segmentEvents = async (pin: PinnedSegment, from: { segment: number; offset: number } | undefined) => {
+    const { segment, handle } = pin;
+    const { size } = await handle.stat();
+    // A batch being written is not there yet: the active segment is read up to its committed bytes.
+    const end = segment === writer.segment ? Math.min(size, writer.committedSize) : size;
+    const whole = Buffer.allocUnsafe(end);
+    let filled = 0;
+    while (filled < end) {
+      const { bytesRead } = await handle.read(whole, filled, end - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    const found: StoredEvent[] = [];
+    let damage: { offset: number; bytes: number; reason: string } | undefined;
+    walkRecords(whole, 0, filled, {
+      record(offset, jsonStart, jsonEnd) {
+        if (from && segment === from.segment && offset <= from.offset) return true;
+        const event = JSON.parse(whole.toString('utf8', jsonStart, jsonEnd)) as EventEnvelope;
+        found.push({ position: formatPosition(segment, offset), event });
+        return true;
+      },
+      damage(offset, bytes, reason) {
+        // Damage reported at open is stepped over; damage found only now (a segment trusted by its index) is an error.
+        const name = segmentFileName(segment);
+        if (steppedOver.some((damaged) => damaged.segment === name && damaged.offset === offset)) return;
+        damage ??= { offset, bytes, reason };
+      },
+    });
+    if (damage) await damagedOnRead(segment, damage.offset, damage.bytes, damage.reason);
+    return found;
   };
 
   async function* readAll(fromPosition?: string): AsyncGenerator<StoredEvent> {
@@ -172,32 +208,27 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       throw new RetraceError(ErrorCode.badArguments, `not a file log position: ${fromPosition}`);
     }
     let after = from ? from.segment - 1 : 0;
-    for (;;) {
-      const segment = (await listSegments(dir)).find((candidate) => candidate > after);
-      if (segment === undefined) return;
-      after = segment;
-      // Never past what the writer had committed before the read began: a batch being written is not there yet.
-      const committed = segment === writer.segment ? writer.committedSize : Infinity;
-      const whole = await readFile(join(dir, segmentFileName(segment)));
-      const end = Math.min(whole.length, committed);
-      const found: StoredEvent[] = [];
-      let damage: { offset: number; bytes: number; reason: string } | undefined;
-      walkRecords(whole, 0, end, {
-        record(offset, jsonStart, jsonEnd) {
-          if (from && segment === from.segment && offset <= from.offset) return true;
-          const event = JSON.parse(whole.toString('utf8', jsonStart, jsonEnd)) as EventEnvelope;
-          found.push({ position: formatPosition(segment, offset), event });
-          return true;
-        },
-        damage(offset, bytes, reason) {
-          // Damage reported at open is stepped over; damage found only now (a segment trusted by its index) is an error.
-          const name = segmentFileName(segment);
-          if (recoveryReport.corrupt.some((damaged) => damaged.segment === name && damaged.offset === offset)) return;
-          damage ??= { offset, bytes, reason };
-        },
-      });
-      if (damage) await damagedOnRead(segment, damage.offset, damage.bytes, damage.reason);
-      yield* found;
+    // Every segment there when the iteration begins is pinned at once: a retention meanwhile neither removes
+    // nor rewrites what this iteration still has to read. Segments started later are pinned when reached.
+    let pinned = await pinSegmentsAfter(after);
+    try {
+      while (pinned.length > 0) {
+        for (;;) {
+          const pin = pinned.shift();
+          if (!pin) break;
+          after = pin.segment;
+          let found: StoredEvent[];
+          try {
+            found = await segmentEvents(pin, from);
+          } finally {
+            pin.release();
+          }
+          yield* found;
+        }
+        pinned = await pinSegmentsAfter(after);
+      }
+    } finally {
+      for (const pin of pinned) pin.release();
     }
   }
 
@@ -243,19 +274,26 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
         if (summary.status !== 'running' && summary.lastTs < cutoff) removed.add(summary.runId);
       }
       if (removed.size === 0) return { removedRuns: 0 };
-      const release = await writer.pause();
-      try {
-        await writer.roll();
-        const affected = new Set<number>();
-        for (const runId of removed) for (const segment of index.runs.get(runId)?.segments ?? []) affected.add(segment);
-        await closeReadHandles();
-        const sealed = [...affected].filter((segment) => segment !== writer.segment);
-        const rewritten = await compactSegments(dir, sealed, removed);
-        index = (await recoverLog(dir)).index;
-        for (const { segment, size, crc } of rewritten) await writeIndexFile(dir, segment, size, crc, index);
-      } finally {
-        release();
-      }
+      // Readers keep the segment files they pinned (an open file outlives its rename or unlink); the gate makes
+      // sure none is between taking its positions and pinning their files while segments are rewritten.
+      await gate.exclusive(async () => {
+        const release = await writer.pause();
+        try {
+          await writer.roll();
+          const affected = new Set<number>();
+          for (const runId of removed)
+            for (const segment of index.runs.get(runId)?.segments ?? []) affected.add(segment);
+          const sealed = [...affected].filter((segment) => segment !== writer.segment);
+          const rewritten = await compactSegments(dir, sealed, removed);
+          handles.retire();
+          const rescanned = await recoverLog(dir);
+          index = rescanned.index;
+          steppedOver = rescanned.report.corrupt;
+          for (const { segment, size, crc } of rewritten) await writeIndexFile(dir, segment, size, crc, index);
+        } finally {
+          release();
+        }
+      });
       return { removedRuns: removed.size };
     },
     async close() {
@@ -263,7 +301,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       closed = true;
       await writer.close();
       tails.end();
-      await closeReadHandles();
+      handles.retire();
       await lock.release();
     },
   };
