@@ -35,7 +35,7 @@ async function openLog(dir: string): Promise<FileLog> {
     try {
       return await createFileLog({ dir });
     } catch (error) {
-      const locked = isRetraceError(error) && error.location?.file?.endsWith('LOCK') === true;
+      const locked = isRetraceError(error) && error.code === 'E_LOG_LOCKED';
       if (!locked || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
