@@ -172,9 +172,11 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   /** A pinned segment's events (after `from` in its segment), never past what the writer had committed. */
   const segmentEvents = async (pin: PinnedSegment, from: { segment: number; offset: number } | undefined) => {
     const { segment, handle } = pin;
+    // A batch being written is not there yet: the active segment is read up to the bytes committed before the
+    // read begins (the file's size may already count part of a batch the writer is writing).
+    const committed = segment === writer.segment ? writer.committedSize : Infinity;
     const { size } = await handle.stat();
-    // A batch being written is not there yet: the active segment is read up to its committed bytes.
-    const end = segment === writer.segment ? Math.min(size, writer.committedSize) : size;
+    const end = Math.min(size, committed);
     const whole = Buffer.allocUnsafe(end);
     let filled = 0;
     while (filled < end) {
