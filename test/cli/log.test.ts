@@ -64,7 +64,7 @@ describe('the log on the command line', () => {
     const refused = await workspace.run(['--data-dir', 'third', 'import', bad]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/bad\.jsonl:2/);
-  });
+  }, 120_000); // six CLI processes one after another: ~3 s each alone, much more on a loaded machine
 
   it('records to NATS JetStream with --nats and replays from there', async ({ workspace }) => {
     const nats = await requireSharedNats();
@@ -89,7 +89,7 @@ describe('the log on the command line', () => {
     expect(replay.stdout).toContain('"kind": "backoff"');
     const exported = await workspace.run(['--nats', nats, 'export', runId]);
     expect(exported.stdout.trim().split('\n')).toHaveLength(6);
-  });
+  }, 120_000); // six CLI processes one after another: ~3 s each alone, much more on a loaded machine
 
   it('says clearly when a run is not in the log', async ({ workspace }) => {
     await workspace.writeConfig({ servers: {} });
