@@ -37,3 +37,25 @@ export { RetraceError, isRetraceError } from './common/errors.js';
 export type { Clock, RandomSource } from './common/clock.js';
 export { createTestClock } from './testing/testClock.js';
 export type { TestClock } from './testing/testClock.js';
+
+export { createFileLog } from './store/fileLog.js';
+export type { FileLog, FileLogOptions } from './store/fileLog.js';
+export { createJetStreamStore, DEFAULT_EVENT_STREAM } from './store/jetStreamStore.js';
+export type { JetStreamStore, JetStreamStoreOptions } from './store/jetStreamStore.js';
+export type { Durability, EventStore, RunSummary, StoredEvent, StorePosition } from './store/eventStore.js';
+export { createReplayer, formatTimeline, replay, replayAsync, replayStore } from './store/replay.js';
+export type { ReplayOptions, ReplayResult, TimelineFormat } from './store/replay.js';
+export { createNatsBus } from './events/natsBus.js';
+export type { NatsBus, NatsBusOptions } from './events/natsBus.js';
+export { parseEvent } from './events/parseEvent.js';
+export type { EventEnvelope } from './events/envelope.js';
+
+export {
+  checkWorkflowFile,
+  explainWorkflow,
+  loadWorkflow,
+  parseWorkflowText,
+  resolveInputs,
+} from './workflow/index.js';
+export type { CompiledWorkflow, ExecutionPlan, WorkflowProblem } from './workflow/index.js';
+export type { WorkflowFinal, WorkflowHandle, WorkflowSummary } from './actors/workflowHost.js';
