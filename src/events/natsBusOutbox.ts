@@ -164,12 +164,17 @@ export class NatsBusOutbox {
     this.dropped += excess;
   }
 
-  /** Drops every event held in memory (escalations stay: the log does not have them) and re-reads the log later. */
+  /** Drops the events held in memory (escalations stay: the log does not have them; connected, so do those in flight) and re-reads the log. */
   private fallBehind(log: LogFollowing): void {
     if (log.catchingUp) {
       // The re-read in progress goes round once more and picks up what this drops.
       this.backlog = this.backlog.filter((item) => item.runId === undefined);
       log.rereadAgain = true;
+      this.dropOldestEscalations();
+    } else if (this.connected) {
+      // Connected: what was sent is on the live connection, and the flush in flight confirms it. Keep it
+      // (and its seqs, so the re-read skips it); dropping it would send it twice without any disconnect.
+      this.backlog = this.backlog.filter((item) => item.runId === undefined);
       this.dropOldestEscalations();
     } else {
       this.generation++;

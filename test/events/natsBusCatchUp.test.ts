@@ -14,7 +14,7 @@ import { createFileLog } from '../../src/store/fileLog.js';
 import { createTestClock } from '../../src/testing/testClock.js';
 import { startPrivateNatsServer, type PrivateNatsServer } from '../support/natsServer.js';
 import { createScriptedConnector } from '../support/scriptedConnector.js';
-import { envelope } from '../store/fileLogEvents.js';
+import { envelope, runEvents } from '../store/fileLogEvents.js';
 
 const subjectPrefix = 'retrace.events';
 const cleanups: Array<() => Promise<void>> = [];
@@ -145,6 +145,28 @@ describe('the NATS bus over the file log', () => {
     expect(received).toHaveLength(stored.length);
     expect(seqsByRun(received)).toEqual(seqsByRun(stored));
     expect(new Set(received.map((event) => event.id)).size).toBe(stored.length);
+  });
+
+  it('falls behind on a burst past its bound while connected, and sends what is already in flight only once', async () => {
+    const server = await privateServer();
+    const capture = await captureStream(server);
+    const store = await createFileLog({ dir: await scratchDir() });
+    cleanups.push(() => store.close());
+    const bus = await createNatsBus({ servers: server.url, subjectPrefix, store, maxBacklog: 3, warn: () => {} });
+    cleanups.push(() => bus.close());
+    await store.append(runEvents('a', 8).flatMap((event, i) => [event, envelope('b', i + 1)]));
+    const stored: Array<{ event: EventEnvelope; position: string }> = [];
+    for await (const { event, position } of store.readAll()) stored.push({ event, position });
+
+    // In one tick: the first flush is still in flight when the sent events pass the bound, and NATS never drops.
+    for (const { event, position } of stored) bus.publish(event, position);
+    expect(bus.behind()).toBe(true);
+    await bus.flush();
+    expect(bus.behind()).toBe(false);
+
+    await until(async () => (await capture.received()).length >= stored.length, 'the burst');
+    const received = await capture.received();
+    expect(received.map((event) => event.id)).toEqual(stored.map(({ event }) => event.id));
   });
 
   it('saves its cursor, so a restarted process publishes what a dead one appended but never published', async () => {
