@@ -29,6 +29,8 @@ export interface EventStore {
   read(runId: string, fromSeq?: number): Promise<EventEnvelope[]>;
   /** Every event in store order, after `fromPosition` (exclusive) when given. */
   readAll(fromPosition?: StorePosition): AsyncIterable<StoredEvent>;
+  /** The same as `readAll`, in batches of events decoded together (for bulk readers such as replay); optional. */
+  readAllBatches?(fromPosition?: StorePosition): AsyncIterable<readonly StoredEvent[]>;
   runs(): Promise<RunSummary[]>;
   /** Live events as they are appended (optionally one run's), until the signal aborts. */
   tail(options?: { runId?: string; signal?: AbortSignal }): AsyncIterable<EventEnvelope>;

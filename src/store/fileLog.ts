@@ -11,7 +11,7 @@ import { acquireLock } from './fileLogLock.js';
 import { decodeRecord } from './fileLogRecord.js';
 import { corruptionError, recoverLog, walkRecords, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
 import { compactSegments } from './fileLogRetention.js';
-import { formatPosition, listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
+import { listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
 import { ReadGate, SegmentHandles, type PinnedSegment } from './fileLogReaders.js';
 import { createTailHub } from './fileLogTail.js';
 import { SegmentWriter } from './fileLogWriter.js';
@@ -27,6 +27,8 @@ export interface FileLogOptions {
   clock?: Clock;
   /** How much is checked at open (see `VerifyMode`); `tail` by default. */
   verify?: VerifyMode;
+  /** How many bytes of a segment `readAll` reads and decodes at a time (1 MiB by default; a longer record is read whole). */
+  readChunkBytes?: number;
 }
 
 export interface FileLog extends EventStore {
@@ -45,12 +47,15 @@ export interface FileLogWriteStats {
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** How much of a segment readAll reads and decodes at a time (a record longer than this is read whole). */
+const READ_CHUNK_BYTES = 1024 * 1024;
 /** Records of one run closer than this in a segment are fetched in one read. */
 const COALESCE_GAP_BYTES = 32 * 1024;
 
 export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   const { dir, durability = 'batch', maxBatchWaitMs = 2, segmentBytes = DEFAULT_SEGMENT_BYTES } = options;
   const clock = options.clock ?? systemClock;
+  const readChunkBytes = Math.max(1, options.readChunkBytes ?? READ_CHUNK_BYTES);
   await mkdir(dir, { recursive: true });
   const lock = await acquireLock(dir);
   let recovered;
@@ -169,42 +174,82 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   const pinSegmentsAfter = (after: number): Promise<PinnedSegment[]> =>
     gate.shared(async () => handles.pinAll((await listSegments(dir)).filter((segment) => segment > after)));
 
-  /** A pinned segment's events (after `from` in its segment), never past what the writer had committed. */
-  const segmentEvents = async (pin: PinnedSegment, from: { segment: number; offset: number } | undefined) => {
+  /**
+   * A pinned segment's events (after `from` in its segment), never past what the writer had committed, in batches
+   * decoded from one bounded chunk of the file at a time: a batch is yielded as soon as it is decoded, so a whole
+   * segment of events is never held at once. A record (or damage) cut by a chunk's end is read again with the next.
+   */
+  async function* segmentBatches(
+    pin: PinnedSegment,
+    from: { segment: number; offset: number } | undefined,
+  ): AsyncGenerator<StoredEvent[]> {
     const { segment, handle } = pin;
     // A batch being written is not there yet: the active segment is read up to the bytes committed before the
     // read begins (the file's size may already count part of a batch the writer is writing).
     const committed = segment === writer.segment ? writer.committedSize : Infinity;
     const { size } = await handle.stat();
     const end = Math.min(size, committed);
-    const whole = Buffer.allocUnsafe(end);
+    const skipThrough = from && segment === from.segment ? from.offset : -1;
+    const name = segmentFileName(segment);
+    const prefix = `${String(segment).padStart(10, '0')}:`;
+    let buffer = Buffer.allocUnsafe(Math.min(end, readChunkBytes));
+    /** The file offset of `buffer[0]`, and how many bytes of the buffer hold file bytes. */
+    let base = 0;
     let filled = 0;
-    while (filled < end) {
-      const { bytesRead } = await handle.read(whole, filled, end - filled, filled);
-      if (bytesRead === 0) break;
+    while (base + filled < end) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        filled,
+        Math.min(buffer.length, end - base) - filled,
+        base + filled,
+      );
       filled += bytesRead;
+      // A file shorter than it was (never while pinned) ends the segment where its bytes end.
+      const atEnd = bytesRead === 0 || base + filled >= end;
+      const found: StoredEvent[] = [];
+      let carryFrom = filled;
+      let damage: { offset: number; bytes: number; reason: string } | undefined;
+      const chunk = buffer;
+      const chunkBase = base;
+      walkRecords(chunk, 0, filled, {
+        record(offset, jsonStart, jsonEnd) {
+          const at = chunkBase + offset;
+          if (at <= skipThrough) return true;
+          const event = JSON.parse(chunk.toString('utf8', jsonStart, jsonEnd)) as EventEnvelope;
+          found.push({ position: prefix + String(at).padStart(12, '0'), event });
+          return true;
+        },
+        damage(offset, bytes, reason, trailing) {
+          // What runs into the chunk's end may be whole in the file: it is decoded again with the next chunk.
+          if (trailing && !atEnd) {
+            carryFrom = offset;
+            return;
+          }
+          // Damage reported at open is stepped over; damage found only now (a segment trusted by its index) is an error.
+          const at = chunkBase + offset;
+          if (steppedOver.some((damaged) => damaged.segment === name && damaged.offset === at)) return;
+          damage ??= { offset: at, bytes, reason };
+        },
+      });
+      if (found.length > 0) yield found;
+      if (damage) await damagedOnRead(segment, damage.offset, damage.bytes, damage.reason);
+      if (atEnd) break;
+      // The carried bytes move to the front; a record longer than the buffer gets a buffer twice as long.
+      const carried = filled - carryFrom;
+      if (carried >= buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, end - (base + carryFrom)));
+        buffer.copy(grown, 0, carryFrom, filled);
+        buffer = grown;
+      } else {
+        buffer.copy(buffer, 0, carryFrom, filled);
+      }
+      base += carryFrom;
+      filled = carried;
     }
-    const found: StoredEvent[] = [];
-    let damage: { offset: number; bytes: number; reason: string } | undefined;
-    walkRecords(whole, 0, filled, {
-      record(offset, jsonStart, jsonEnd) {
-        if (from && segment === from.segment && offset <= from.offset) return true;
-        const event = JSON.parse(whole.toString('utf8', jsonStart, jsonEnd)) as EventEnvelope;
-        found.push({ position: formatPosition(segment, offset), event });
-        return true;
-      },
-      damage(offset, bytes, reason) {
-        // Damage reported at open is stepped over; damage found only now (a segment trusted by its index) is an error.
-        const name = segmentFileName(segment);
-        if (steppedOver.some((damaged) => damaged.segment === name && damaged.offset === offset)) return;
-        damage ??= { offset, bytes, reason };
-      },
-    });
-    if (damage) await damagedOnRead(segment, damage.offset, damage.bytes, damage.reason);
-    return found;
-  };
+  }
 
-  async function* readAll(fromPosition?: string): AsyncGenerator<StoredEvent> {
+  /** Every event after `fromPosition`, in store order, in batches of one read chunk each (see `segmentBatches`). */
+  async function* readAllBatches(fromPosition?: string): AsyncGenerator<StoredEvent[]> {
     const from = fromPosition === undefined ? undefined : parsePosition(fromPosition);
     if (fromPosition !== undefined && !from) {
       throw new RetraceError(ErrorCode.badArguments, `not a file log position: ${fromPosition}`);
@@ -219,19 +264,21 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
           const pin = pinned.shift();
           if (!pin) break;
           after = pin.segment;
-          let found: StoredEvent[];
           try {
-            found = await segmentEvents(pin, from);
+            yield* segmentBatches(pin, from);
           } finally {
             pin.release();
           }
-          yield* found;
         }
         pinned = await pinSegmentsAfter(after);
       }
     } finally {
       for (const pin of pinned) pin.release();
     }
+  }
+
+  async function* readAll(fromPosition?: string): AsyncGenerator<StoredEvent> {
+    for await (const batch of readAllBatches(fromPosition)) yield* batch;
   }
 
   return {
@@ -262,6 +309,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       return readRun(runId, fromSeq);
     },
     readAll,
+    readAllBatches,
     runs(): Promise<RunSummary[]> {
       return Promise.resolve(index.summaries());
     },

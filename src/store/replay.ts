@@ -67,11 +67,18 @@ export async function replayAsync(
  * and the upgrade chain, no schema; an error names the record's position.
  */
 export async function replayStore(
-  store: Pick<EventStore, 'readAll'>,
+  store: Pick<EventStore, 'readAll' | 'readAllBatches'>,
   options: ReplayOptions = {},
 ): Promise<ReplayResult> {
   const replayer = createReplayer(options);
-  for await (const stored of store.readAll()) replayer.apply(decodeTrustedEvent(stored.event, stored.position));
+  if (store.readAllBatches) {
+    // In batches where the store offers them: one await per batch, not per event.
+    for await (const batch of store.readAllBatches()) {
+      for (const stored of batch) replayer.apply(decodeTrustedEvent(stored.event, stored.position));
+    }
+  } else {
+    for await (const stored of store.readAll()) replayer.apply(decodeTrustedEvent(stored.event, stored.position));
+  }
   return replayer.result();
 }
 
