@@ -80,7 +80,11 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     segment: recovered.segments.at(-1) ?? 1,
     segmentSize: recovered.lastSegmentBytes,
     segmentCrc: recovered.lastSegmentCrc,
-    onSegmentClosed: (segment, size, crc) => writeIndexFile(dir, segment, size, crc, index),
+    // A segment with damage the scan reported gets no index file: the next open must scan it and report it again.
+    onSegmentClosed: (segment, size, crc) =>
+      steppedOver.some((damaged) => damaged.segment === segmentFileName(segment))
+        ? Promise.resolve()
+        : writeIndexFile(dir, segment, size, crc, index),
     onRecord(event, segment, offset, frameBytes) {
       index.add(event, segment, offset, frameBytes);
     },

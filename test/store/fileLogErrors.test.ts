@@ -88,6 +88,26 @@ describe('file log errors', () => {
     await reopened.close();
   });
 
+  it('reports damage in the segment being written at every open, not only the first (closing writes it no index file)', async () => {
+    const log = await createFileLog({ dir });
+    for (let seq = 1; seq <= 5; seq += 1) await log.append([envelope('run-a', seq)]);
+    await log.close();
+    const path = join(dir, segmentFileName(1));
+    const bytes = await readFile(path);
+    const flipped = bytes.indexOf('"seq":3') + 2;
+    bytes[flipped] = (bytes[flipped] ?? 0) ^ 0x01;
+    await writeFile(path, bytes);
+
+    for (let open = 1; open <= 3; open += 1) {
+      const reopened = await createFileLog({ dir });
+      expect(reopened.recoveryReport.corrupt, `open ${open}`).toEqual([
+        expect.objectContaining({ segment: segmentFileName(1), reason: 'checksum mismatch' }),
+      ]);
+      expect((await reopened.read('run-a')).map((event) => event.seq)).toEqual([1, 2, 4, 5]);
+      await reopened.close();
+    }
+  });
+
   it('fails readAll on unreported damage with E_LOG_CORRUPT too', async () => {
     const { damagedAt } = await sealedLog();
     const path = join(dir, segmentFileName(1));

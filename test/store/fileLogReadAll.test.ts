@@ -1,12 +1,11 @@
 // readAll streams: a segment is decoded a bounded chunk at a time, and every chunk size reads the same events,
 // positions and damage as one read of the whole segment would.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRetraceError } from '../../src/common/errors.js';
 import type { StoredEvent } from '../../src/store/eventStore.js';
 import { createFileLog } from '../../src/store/fileLog.js';
-import { indexFileName } from '../../src/store/fileLogIndexFile.js';
 import { listSegments, parsePosition, segmentFileName } from '../../src/store/fileLogSegment.js';
 import { envelope, scratchDir } from './fileLogEvents.js';
 
@@ -33,9 +32,6 @@ async function writeLog(): Promise<void> {
 
 /** Every event `readAll` gives with this chunk size; `reportedDamage`: how many damaged records the open must report. */
 async function readAllWith(readChunkBytes: number, from?: string, reportedDamage = 0): Promise<StoredEvent[]> {
-  // Each open scans the last segment afresh (closing vouches for its bytes in an index file, damage and all).
-  const last = (await listSegments(dir)).at(-1) ?? 0;
-  await rm(join(dir, indexFileName(last)), { force: true });
   const log = await createFileLog({ dir, readChunkBytes });
   expect(log.recoveryReport.corrupt).toHaveLength(reportedDamage);
   try {
