@@ -10,6 +10,7 @@ import * as jetStream from './jetStream.bench.js';
 import * as machineOverhead from './machineOverhead.bench.js';
 import * as replay from './replay.bench.js';
 import * as stdioEndToEnd from './stdioEndToEnd.bench.js';
+import * as workflows from './workflows.bench.js';
 
 const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>> = {
   machine: machineOverhead.run,
@@ -18,6 +19,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   log: fileLog.run,
   jetstream: jetStream.run,
   replay: replay.run,
+  workflows: workflows.run,
 };
 
 const { values } = parseArgs({

@@ -1,9 +1,9 @@
 // One measured figure, the baseline it is read against, and the target it must meet.
 
-export type Unit = 'µs' | 'calls/s' | 'KB';
+export type Unit = 'µs' | 'calls/s' | 'steps/s' | 'KB';
 
 /** What a figure must reach: an absolute bound, or a bound on its ratio to the baseline. */
-export type Target = { atMost: number } | { ratioAtMost: number } | { ratioAtLeast: number };
+export type Target = { atMost: number } | { atLeast: number } | { ratioAtMost: number } | { ratioAtLeast: number };
 
 export interface Baseline {
   name: string;
@@ -34,12 +34,14 @@ export interface BenchOptions {
 
 function describe(target: Target, unit: Unit): string {
   if ('atMost' in target) return `≤ ${target.atMost} ${unit}`;
+  if ('atLeast' in target) return `≥ ${target.atLeast} ${unit}`;
   if ('ratioAtMost' in target) return `≤ ${target.ratioAtMost}× baseline`;
   return `≥ ${Math.round(target.ratioAtLeast * 100)}% of baseline`;
 }
 
 function meets(target: Target, value: number, ratio: number | undefined): boolean {
   if ('atMost' in target) return value <= target.atMost;
+  if ('atLeast' in target) return value >= target.atLeast;
   if (ratio === undefined || !Number.isFinite(ratio)) return false;
   return 'ratioAtMost' in target ? ratio <= target.ratioAtMost : ratio >= target.ratioAtLeast;
 }

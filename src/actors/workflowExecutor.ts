@@ -60,8 +60,13 @@ export interface Executor {
 
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { clock } = deps;
-  const jobs = new Map<string, StepJob>();
-  const executions = new Map<string, WorkflowExecution>();
+  /**
+   * Each step actor's job, by the actor's system (its invoked actors share it): the lookup does not depend on actor
+   * ids, which only need to be unique within a run.
+   */
+  const jobs = new WeakMap<object, StepJob>();
+  /** Each workflow actor's execution, by its system too (a sub-workflow's actor id is not unique across runs). */
+  const executions = new WeakMap<object, WorkflowExecution>();
 
   const expressionContext: EvaluationContext = { now: () => clock.now(), random: deps.random };
 
@@ -91,16 +96,16 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return asFailure(error, clock.now());
   }
 
-  function job(actorId: string): StepJob {
-    const found = jobs.get(actorId);
+  function job(system: object, actorId: string): StepJob {
+    const found = jobs.get(system);
     if (!found) throw new Error(`no step job ${actorId}`);
     return found;
   }
 
   const stepMachine = workflowStepMachine.provide({
     actors: {
-      checkWhen: fromPromise(async ({ input }) => {
-        const { execution, step, frame } = job(input.actorId);
+      checkWhen: fromPromise(async ({ input, system }) => {
+        const { execution, step, frame } = job(system, input.actorId);
         try {
           const run =
             step.when === undefined
@@ -111,8 +116,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           throw toFailure(error, step.id);
         }
       }),
-      execute: fromPromise(async ({ input, signal }) => {
-        const current = job(input.actorId);
+      execute: fromPromise(async ({ input, system, signal }) => {
+        const current = job(system, input.actorId);
         try {
           const result = await executeStep(kindDeps, current.execution, current.step, {
             ...current.frame,
@@ -125,8 +130,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           throw toFailure(error, current.step.id);
         }
       }),
-      noteError: fromPromise(async ({ input }) => {
-        const { execution, step, frame } = job(input.actorId);
+      noteError: fromPromise(async ({ input, system }) => {
+        const { execution, step, frame } = job(system, input.actorId);
         const update = step.onError.errorStateUpdate;
         if (update) {
           try {
@@ -138,8 +143,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         }
         return { at: clock.now() };
       }),
-      renderFallback: fromPromise(async ({ input }) => {
-        const { execution, step, frame } = job(input.actorId);
+      renderFallback: fromPromise(async ({ input, system }) => {
+        const { execution, step, frame } = job(system, input.actorId);
         const template = step.onError.fallbackValue;
         try {
           const value =
@@ -151,8 +156,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           throw toFailure(error, step.id);
         }
       }),
-      cleanup: fromPromise(async ({ input }) => {
-        const { execution, step, frame, actorId } = job(input.actorId);
+      cleanup: fromPromise(async ({ input, system }) => {
+        const { execution, step, frame, actorId } = job(system, input.actorId);
         // Cleanup is not cancelled by what cancelled the step: it is what runs because of it.
         const cleanupFrame: Frame = {
           ...frame,
@@ -174,7 +179,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   function runStep(execution: WorkflowExecution, step: CompiledStep, frame: Frame): Promise<StepOutcome> {
     let actorId = `${frame.prefix}${step.id}`;
-    for (let n = 2; jobs.has(actorId); n += 1) actorId = `${frame.prefix}${step.id}~${n}`;
+    // Unique within the run (a step id may run twice at once, in parallel branches): not across runs.
+    for (let n = 2; execution.running.has(actorId); n += 1) actorId = `${frame.prefix}${step.id}~${n}`;
     execution.stepsExecuted += 1;
     const limit = execution.workflow.limits.max_steps;
     if (limit > 0 && execution.stepsExecuted > limit) {
@@ -185,7 +191,6 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         ),
       );
     }
-    jobs.set(actorId, { execution, step, frame, actorId });
     execution.running.add(actorId);
     const actor = createActor(stepMachine, {
       clock,
@@ -203,12 +208,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         startedAt: clock.now(),
       },
     });
+    jobs.set(actor.system, { execution, step, frame, actorId });
     actor.on('*', (fact) => deps.record(execution.runId, fact));
     return new Promise<StepOutcome>((resolve, reject) => {
       const onAbort = () => actor.send({ type: 'CANCEL', reason: abortReason(frame.signal), at: clock.now() });
       const finish = () => {
         frame.signal.removeEventListener('abort', onAbort);
-        jobs.delete(actorId);
+        jobs.delete(actor.system);
         execution.running.delete(actorId);
       };
       actor.subscribe({
@@ -341,8 +347,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   const workflowActor = workflowMachine.provide({
     actors: {
-      runSteps: fromPromise(async ({ input }) => {
-        const execution = executions.get(input.actorId);
+      runSteps: fromPromise(async ({ input, system }) => {
+        const execution = executions.get(system);
         if (!execution) throw new Error(`no workflow execution ${input.actorId}`);
         const frame: Frame = {
           prefix: execution.prefix,
@@ -378,28 +384,28 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       }),
     },
     actions: {
-      abortSteps: ({ context }, params: { reason: string }) => {
+      abortSteps: ({ system }, params: { reason: string }) => {
         // After this transition: aborting makes other actors (the steps) take transitions of their own.
-        const execution = executions.get(context.input.actorId);
+        const execution = executions.get(system);
         queueMicrotask(() => execution?.controller.abort(params.reason));
       },
     },
   });
 
   function runWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome> {
-    executions.set(execution.actorId, execution);
     const actor = createActor(workflowActor, { clock, input });
+    executions.set(actor.system, execution);
     actor.on('*', (fact) => deps.record(execution.runId, fact));
     return new Promise<WorkflowOutcome>((resolve, reject) => {
       actor.subscribe({
         complete: () => {
-          executions.delete(execution.actorId);
+          executions.delete(actor.system);
           const outcome = actor.getSnapshot().output;
           if (outcome) resolve(outcome);
           else reject(new Error(`workflow ${execution.workflow.name} ended without an outcome`));
         },
         error: (error) => {
-          executions.delete(execution.actorId);
+          executions.delete(actor.system);
           reject(error instanceof Error ? error : new Error(String(error)));
         },
       });

@@ -249,6 +249,40 @@ steps:
     await harness.runtime.close();
   });
 
+  it('runs of one workflow side by side keep their own actor ids and sub-workflow executions', async () => {
+    const harness = createHarness((request) => ({ text: JSON.stringify({ echoed: request.args['n'] }) }));
+    const workflow = await harness.compile(`
+name: side_by_side
+inputs: { n: number }
+steps:
+  - { id: fetch, type: mcp_call, tool: lookup, arguments: { n: '{{ inputs.n }}' } }
+  - id: sub
+    type: workflow
+    inline:
+      name: inner
+      inputs: { n: number }
+      steps:
+        - { id: again, type: mcp_call, tool: lookup, arguments: { n: '{{ inputs.n }}' } }
+        - { id: give, type: return, value: '{{ steps.again.result.echoed }}' }
+    inputs: { n: '{{ inputs.n }}' }
+  - { id: done, type: return, value: ['{{ steps.fetch.result.echoed }}', '{{ steps.sub.result }}'] }
+`);
+    const handles = [1, 2, 3].map((n) => harness.runtime.spawn(workflow, { n }));
+    const finals = await drive(Promise.all(handles.map((handle) => handle.done)), harness.clock);
+    expect(finals.map((final) => final.result)).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    for (const handle of handles) {
+      const started = harness.store.events
+        .filter((event) => event.runId === handle.runId && event.type === 'workflow.step.started')
+        .map((event) => event.actorId);
+      expect(started).toEqual(['fetch', 'sub', 'sub/again', 'sub/give', 'done']);
+    }
+    await harness.runtime.close();
+  });
+
   it('polls until done, and on timeout runs the cancel steps and the on_timeout steps', async () => {
     let polls = 0;
     const harness = createHarness((request) => {
