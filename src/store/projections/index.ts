@@ -32,6 +32,14 @@ export {
   type AttemptInFlight,
 } from './toolMetrics.js';
 export {
+  listAttemptsInFlight,
+  noAttemptsInFlight,
+  startedAtOf,
+  withAttempt,
+  withoutAttempt,
+  type InFlightAttempts,
+} from './inFlightAttempts.js';
+export {
   emptyHistogram,
   percentile,
   recordLatency,

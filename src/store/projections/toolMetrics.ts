@@ -18,6 +18,15 @@ import {
   type LatencySummary,
 } from './latencyHistogram.js';
 import type { Projection } from './projection.js';
+import {
+  noAttemptsInFlight,
+  startedAtOf,
+  withAttempt,
+  withoutAttempt,
+  type InFlightAttempts,
+} from './inFlightAttempts.js';
+
+export type { AttemptInFlight, InFlightAttempts } from './inFlightAttempts.js';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
@@ -54,12 +63,7 @@ export interface ProjectedToolMetrics extends ToolRef {
   latency: LatencyHistogram;
   breaker: BreakerView;
   /** Attempts started and not yet ended: where a success's latency is measured from. */
-  inFlight: readonly AttemptInFlight[];
-}
-
-export interface AttemptInFlight {
-  callId: string;
-  startedAt: number;
+  inFlight: InFlightAttempts;
 }
 
 export const initialToolMetrics: ProjectedToolMetrics = {
@@ -79,15 +83,8 @@ export const initialToolMetrics: ProjectedToolMetrics = {
   errorRate: 0,
   latency: emptyHistogram,
   breaker: { state: 'closed', openings: 0, timeOpenMs: 0, openSince: undefined, openUntil: undefined },
-  inFlight: [],
+  inFlight: noAttemptsInFlight,
 };
-
-// A short array: a tool has few attempts in flight at once, and an array of one shape copies fast.
-function withoutInFlight(inFlight: readonly AttemptInFlight[], callId: string): readonly AttemptInFlight[] {
-  return inFlight.some((attempt) => attempt.callId === callId)
-    ? inFlight.filter((attempt) => attempt.callId !== callId)
-    : inFlight;
-}
 
 /** A copy with every field listed: one object shape, fast to build, which the caller may change before it returns it. */
 function copyOf(state: ProjectedToolMetrics): ProjectedToolMetrics {
@@ -123,7 +120,7 @@ function countAttempt(next: ProjectedToolMetrics, callId: string, durationMs: nu
   }
   next.errorRate = next.totalErrors / next.totalCalls;
   next.latency = recordLatency(next.latency, durationMs);
-  next.inFlight = withoutInFlight(next.inFlight, callId);
+  next.inFlight = withoutAttempt(next.inFlight, callId);
 }
 
 /** The breaker's change into `next` (a fresh copy); an unknown `breaker.*` type changes nothing. */
@@ -169,7 +166,7 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
   }
   switch (event.type) {
     case 'toolcall.attempt.started':
-      next.inFlight = [...withoutInFlight(next.inFlight, callId), { callId, startedAt: event.ts }];
+      next.inFlight = withAttempt(next.inFlight, { callId, startedAt: event.ts });
       return next;
     case 'toolcall.attempt.failed': {
       const { failure, decision, reason, durationMs } = readAttemptFailed(data);
@@ -182,7 +179,7 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     case 'toolcall.succeeded': {
       const { status, n } = readSucceeded(data);
       if (n !== undefined) {
-        const startedAt = next.inFlight.find((attempt) => attempt.callId === callId)?.startedAt ?? event.ts;
+        const startedAt = startedAtOf(next.inFlight, callId) ?? event.ts;
         countAttempt(next, callId, event.ts - startedAt);
       }
       if (status === 'cached') next.cacheHits += 1;
@@ -190,7 +187,7 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     }
     case 'toolcall.failed':
       // A call cancelled mid-attempt never reports that attempt's end.
-      next.inFlight = withoutInFlight(next.inFlight, callId);
+      next.inFlight = withoutAttempt(next.inFlight, callId);
       return next;
     case 'toolcall.fallback.started':
       next.fallbacks += 1;

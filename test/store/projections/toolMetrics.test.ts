@@ -4,6 +4,7 @@ import {
   breakerTimeOpenMs,
   emptyHistogram,
   foldAll,
+  noAttemptsInFlight,
   percentile,
   recordLatency,
   reportToolMetrics,
@@ -36,7 +37,7 @@ describe('tool metrics projection', () => {
       escalations: { info: 0, warning: 0, critical: 0, emergency: 0 },
       errorRate: 1,
       breaker: { state: 'closed', openings: 0, timeOpenMs: 0 },
-      inFlight: [],
+      inFlight: noAttemptsInFlight,
     });
     expect(summarizeLatency(primaryLatency ?? emptyHistogram)).toEqual({
       count: 3,
@@ -48,7 +49,13 @@ describe('tool metrics projection', () => {
       p99Ms: 12,
     });
     const alternative = metrics.get('srv/alternative');
-    expect(alternative).toMatchObject({ totalCalls: 1, totalErrors: 0, errorRate: 0, fallbacks: 0, inFlight: [] });
+    expect(alternative).toMatchObject({
+      totalCalls: 1,
+      totalErrors: 0,
+      errorRate: 0,
+      fallbacks: 0,
+      inFlight: noAttemptsInFlight,
+    });
     expect(alternative && summarizeLatency(alternative.latency)).toMatchObject({ count: 1, p50Ms: 30, p99Ms: 30 });
   });
 
