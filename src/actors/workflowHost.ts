@@ -165,6 +165,8 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         };
         entry.final = final;
         entry.summary.status = final.status;
+        // The final has what a snapshot shows of an ended run: the execution (step results, inputs) can go.
+        entry.execution = undefined;
         return final;
       } catch (error) {
         entry.summary.status = 'failed';
@@ -185,15 +187,15 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
       runId,
       done,
       snapshot() {
-        const execution = entry.execution;
+        const { execution, final } = entry;
         return {
           runId,
           name: entry.summary.name,
           status: entry.summary.status,
           currentSteps: execution ? [...execution.running] : [],
-          state: execution?.state ?? {},
-          computed: execution?.computed ?? {},
-          steps: execution?.stepsExecuted ?? 0,
+          state: execution?.state ?? final?.state ?? {},
+          computed: execution?.computed ?? final?.computed ?? {},
+          steps: execution?.stepsExecuted ?? final?.steps ?? 0,
           ...(entry.final ? { final: entry.final } : {}),
         };
       },
