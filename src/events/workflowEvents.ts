@@ -1,21 +1,10 @@
 // The `data` of every `workflow.*` event: the workflow and step machines' facts minus `type`, `at`, `actorId` and `parentId`.
 import { z } from 'zod';
 import type { WorkflowEmitted } from '../machines/workflowTypes.js';
+import { STEP_TYPES } from '../workflow/stepTypes.js';
 import { EscalationRecord } from './toolCallEvents.js';
 
-export const StepType = z.enum([
-  'mcp_call',
-  'shell_command',
-  'conditional',
-  'state_update',
-  'error',
-  'wait',
-  'poll',
-  'parallel',
-  'foreach',
-  'workflow',
-  'return',
-]);
+export const StepType = z.enum(STEP_TYPES);
 
 /** `error` as expressions see it: the failure's message and kind, the step it started in, and the attempt. */
 export const WorkflowErrorData = z

@@ -1,6 +1,7 @@
 // The workflow and step machines' inputs, outcomes and the facts they emit (each fact becomes a `workflow.*` event).
 import type { BackoffSettings } from '../policy/toolPolicy.js';
 import type { EscalationRecord } from '../events/toolCallEvents.js';
+import type { ComputedTrace } from '../workflow/computedGraph.js';
 
 export type StepType =
   | 'mcp_call'
@@ -167,17 +168,7 @@ export type WorkflowEmitted =
       op: 'set' | 'increment' | 'decrement' | 'append' | 'merge' | 'delete' | 'error_state_update';
       value?: unknown;
     })
-  | (FactBase & {
-      type: 'workflow.computed.evaluated';
-      field: string;
-      timestamp: string;
-      trigger: string;
-      input: unknown;
-      output: unknown;
-      duration_ms: number;
-      dependencies: string[];
-      error?: string;
-    })
+  | (FactBase & { type: 'workflow.computed.evaluated' } & ComputedTrace)
   | (FactBase & { type: 'workflow.warning'; message: string; stateBytes?: number })
   | (FactBase & { type: 'workflow.succeeded'; result?: unknown; steps: number })
   | (FactBase & { type: 'workflow.failed'; error: StepError; steps: number })

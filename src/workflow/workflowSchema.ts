@@ -4,6 +4,7 @@ import { parseDurationMs } from '../common/duration.js';
 import { ServerConfig } from '../actors/serverConfig.js';
 import { ServerName } from '../config/runtimeConfig.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
+import { STEP_TYPES, type StepType } from './stepTypes.js';
 
 /** Step durations: a number is milliseconds (seed 004's `retry_delay: 2000`); strings carry a unit (`250ms`, `2s`, `5m`). */
 export const StepDuration = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -44,20 +45,7 @@ export type ErrorStrategy = z.infer<typeof ErrorStrategy>;
 export const StateOperation = z.enum(['set', 'increment', 'decrement', 'append', 'merge', 'delete']);
 export type StateOperation = z.infer<typeof StateOperation>;
 
-export const STEP_TYPES = [
-  'mcp_call',
-  'shell_command',
-  'conditional',
-  'state_update',
-  'error',
-  'wait',
-  'poll',
-  'parallel',
-  'foreach',
-  'workflow',
-  'return',
-] as const;
-export type StepType = (typeof STEP_TYPES)[number];
+export { STEP_TYPES, type StepType } from './stepTypes.js';
 
 /**
  * A step inside a step, as its parent's schema sees it. TypeScript cannot infer a type that contains itself
