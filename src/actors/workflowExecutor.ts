@@ -14,7 +14,7 @@ import type {
 } from '../machines/workflowTypes.js';
 import { StepErrorType } from '../machines/workflowTypes.js';
 import type { CompiledStep } from '../workflow/compiledWorkflow.js';
-import { evaluateComputed } from '../workflow/computedGraph.js';
+import { evaluateComputed, type ComputedTrace } from '../workflow/computedGraph.js';
 import type { EvaluationContext } from '../workflow/expression.js';
 import { evaluateCondition, renderValue } from '../workflow/render.js';
 import type { ErrorInfo, StepRecord, WorkflowScope } from '../workflow/scope.js';
@@ -302,20 +302,29 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         [dotted],
         { ...expressionContext, now: () => clock.now(), trigger: `${dotted} update` },
       );
-      execution.computed = computed;
-      for (const trace of traces) {
-        deps.record(execution.runId, {
-          type: 'workflow.computed.evaluated',
-          actorId: execution.actorId,
-          at: clock.now(),
-          ...trace,
-        });
-      }
+      recordComputed(execution, computed, traces);
       return updated.value;
     };
     const next = execution.updates.then(apply, apply);
     execution.updates = next.catch(() => undefined);
     return next;
+  }
+
+  /** Keeps the recomputed fields and records each evaluation as a `workflow.computed.evaluated` fact. */
+  function recordComputed(
+    execution: WorkflowExecution,
+    computed: WorkflowExecution['computed'],
+    traces: readonly ComputedTrace[],
+  ): void {
+    execution.computed = computed;
+    for (const trace of traces) {
+      deps.record(execution.runId, {
+        type: 'workflow.computed.evaluated',
+        actorId: execution.actorId,
+        at: clock.now(),
+        ...trace,
+      });
+    }
   }
 
   function checkStateSize(execution: WorkflowExecution, stepId: string): void {
@@ -367,15 +376,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
               now: () => clock.now(),
             },
           );
-          execution.computed = computed;
-          for (const trace of traces) {
-            deps.record(execution.runId, {
-              type: 'workflow.computed.evaluated',
-              actorId: execution.actorId,
-              at: clock.now(),
-              ...trace,
-            });
-          }
+          recordComputed(execution, computed, traces);
           await runStepList(execution, execution.workflow.steps, frame);
         } catch (error) {
           throw { ...toFailure(error, execution.actorId), steps: execution.stepsExecuted };
