@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isRetraceError } from '../../src/common/errors.js';
 import type { RetraceError } from '../../src/common/errors.js';
 import { CURRENT_EVENT_VERSION, createEventParser, eventUpgrades, parseEvent } from '../../src/events/index.js';
+import { backoffEnvelope, retraceErrorOf } from '../support/eventFixtures.js';
 
-const backoff = {
-  v: 1,
-  id: '01JD0000000000000000000000',
-  runId: 'run-1',
-  actorId: 'call-1',
-  seq: 4,
-  ts: 1_700_000_000_000,
-  type: 'toolcall.backoff.scheduled',
-  data: { server: 'db', tool: 'query', n: 1, delayMs: 1200, until: 1_700_000_001_200, retryAfter: false },
-};
+const backoff = backoffEnvelope;
 
 /** The RetraceError `parse(value)` throws (the test fails if it throws anything else, or nothing). */
 function errorOf(value: unknown, parse: (value: unknown) => unknown = parseEvent): RetraceError {
-  let thrown: unknown;
-  try {
-    parse(value);
-  } catch (error) {
-    thrown = error;
-  }
-  if (!isRetraceError(thrown)) throw new Error(`expected a RetraceError, got ${String(thrown)}`);
-  return thrown;
+  return retraceErrorOf(() => parse(value));
 }
 
 describe('parseEvent', () => {

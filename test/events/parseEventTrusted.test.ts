@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isRetraceError, type RetraceError } from '../../src/common/errors.js';
+import type { RetraceError } from '../../src/common/errors.js';
 import { createTrustedEventDecoder, decodeTrustedEvent } from '../../src/events/parseEvent.js';
+import { backoffEnvelope, retraceErrorOf } from '../support/eventFixtures.js';
 
-const backoff = {
-  v: 1,
-  id: '01JD0000000000000000000000',
-  runId: 'run-1',
-  actorId: 'call-1',
-  seq: 4,
-  ts: 1_700_000_000_000,
-  type: 'toolcall.backoff.scheduled',
-  data: { server: 'db', tool: 'query', n: 1, delayMs: 1200, until: 1_700_000_001_200, retryAfter: false },
-};
+const backoff = backoffEnvelope;
 
 function errorOf(value: unknown, where?: string, decode = decodeTrustedEvent): RetraceError {
-  let thrown: unknown;
-  try {
-    decode(value, where);
-  } catch (error) {
-    thrown = error;
-  }
-  if (!isRetraceError(thrown)) throw new Error(`expected a RetraceError, got ${String(thrown)}`);
-  return thrown;
+  return retraceErrorOf(() => decode(value, where));
 }
 
 describe('decodeTrustedEvent', () => {
