@@ -45,6 +45,20 @@ export type { JetStreamStore, JetStreamStoreOptions } from './store/jetStreamSto
 export type { Durability, EventStore, RunSummary, StoredEvent, StorePosition } from './store/eventStore.js';
 export { createReplayer, formatTimeline, replay, replayAsync, replayStore } from './store/replay.js';
 export type { ReplayOptions, ReplayResult, TimelineFormat } from './store/replay.js';
+export { formatWorkflowTimeline } from './store/workflowTimelineFormat.js';
+export {
+  reduceWorkflowRunMetrics,
+  reduceWorkflowTimeline,
+  reportWorkflowMetrics,
+  workflowRunMetricsProjection,
+  workflowTimelineProjection,
+} from './store/projections/index.js';
+export type {
+  StepSpan,
+  WorkflowMetricsReport,
+  WorkflowRunMetrics,
+  WorkflowTimeline,
+} from './store/projections/index.js';
 export { createNatsBus } from './events/natsBus.js';
 export type { NatsBus, NatsBusOptions } from './events/natsBus.js';
 export { parseEvent } from './events/parseEvent.js';

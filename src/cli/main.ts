@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     .command('replay')
     .description("print a run's timeline from its events alone")
     .argument('<run>', 'run id (see retrace runs)')
-    .option('--until <seq>', 'stop at this event seq')
+    .option('--until <seq|time>', 'stop at this event seq, clock time (ISO) or offset from the start (+1.5s)')
     .option('--format <format>', 'text or json', 'text')
     .action(async (run: string, options: { until?: string; format?: string }) => {
       exitCode = await runReplay(run, options, globals());
@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('metrics')
-    .description('per-tool metrics projected from the log')
+    .description('per-tool and per-workflow metrics projected from the log')
     .option('--run <run>', 'one run only')
     .option('--json', 'print JSON')
     .action(async (options: { run?: string; json?: boolean }) => {

@@ -1,16 +1,23 @@
-// Replay: folds recorded events through the projections (the same reducers as live), and prints a call's timeline.
+// Replay: folds recorded events through the projections (the same reducers as live): runs, tool metrics, call and
+// workflow timelines, workflow run metrics.
 import type { EventEnvelope } from '../events/envelope.js';
 import { decodeTrustedEvent } from '../events/parseEvent.js';
 import type { EventStore } from './eventStore.js';
 import { foldInto } from './projections/projection.js';
 import { runStateProjection, type RunState } from './projections/runState.js';
-import { timelineProjection, type AttemptSpan, type Timeline, type TimelineSpan } from './projections/timeline.js';
+import { timelineProjection, type Timeline } from './projections/timeline.js';
 import { toolMetricsProjection, type ProjectedToolMetrics } from './projections/toolMetrics.js';
-import { toolKey } from './projections/eventData.js';
+import { workflowRunMetricsProjection, type WorkflowRunMetrics } from './projections/workflowMetrics.js';
+import type { WorkflowTimeline } from './projections/workflowSpans.js';
+import { workflowTimelineProjection } from './projections/workflowTimeline.js';
+
+export { formatTimeline, type TimelineFormat } from './timelineFormat.js';
 
 export interface ReplayOptions {
   /** Stop each run at this seq (inclusive): the state as it was then. */
   untilSeq?: number;
+  /** Stop at this clock time (inclusive): events stamped later are left out. */
+  untilTs?: number;
 }
 
 export interface ReplayResult {
@@ -20,6 +27,10 @@ export interface ReplayResult {
   metrics: ReadonlyMap<string, ProjectedToolMetrics>;
   /** By `runId/callId`. */
   timelines: ReadonlyMap<string, Timeline>;
+  /** By runId, workflow runs only. */
+  workflows: ReadonlyMap<string, WorkflowTimeline>;
+  /** By runId, workflow runs only: what `reportWorkflowMetrics` groups by workflow name. */
+  workflowMetrics: ReadonlyMap<string, WorkflowRunMetrics>;
 }
 
 export interface Replayer {
@@ -34,15 +45,26 @@ export function createReplayer(options: ReplayOptions = {}): Replayer {
   const runs = new Map<string, RunState>();
   const metrics = new Map<string, ProjectedToolMetrics>();
   const timelines = new Map<string, Timeline>();
-  const untilSeq = options.untilSeq;
+  const workflows = new Map<string, WorkflowTimeline>();
+  const workflowMetrics = new Map<string, WorkflowRunMetrics>();
+  const { untilSeq, untilTs } = options;
   return {
     apply(event) {
       if (untilSeq !== undefined && event.seq > untilSeq) return;
+      if (untilTs !== undefined && event.ts > untilTs) return;
       foldInto(runStateProjection, runs, event);
       foldInto(toolMetricsProjection, metrics, event);
       foldInto(timelineProjection, timelines, event);
+      foldInto(workflowTimelineProjection, workflows, event);
+      foldInto(workflowRunMetricsProjection, workflowMetrics, event);
     },
-    result: () => ({ runs: new Map(runs), metrics: new Map(metrics), timelines: new Map(timelines) }),
+    result: () => ({
+      runs: new Map(runs),
+      metrics: new Map(metrics),
+      timelines: new Map(timelines),
+      workflows: new Map(workflows),
+      workflowMetrics: new Map(workflowMetrics),
+    }),
   };
 }
 
@@ -80,68 +102,4 @@ export async function replayStore(
     for await (const stored of store.readAll()) replayer.apply(decodeTrustedEvent(stored.event, stored.position));
   }
   return replayer.result();
-}
-
-export type TimelineFormat = 'text' | 'json';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-function describeAttempt(span: AttemptSpan): string {
-  const route = span.route && span.route !== 'primary' ? ` (${span.route})` : '';
-  const head = `attempt ${span.n} ${toolKey(span)}${route}`;
-  if (span.status === 'running') return `${head} running`;
-  const duration = `${span.durationMs ?? 0}ms`;
-  if (span.status === 'succeeded') return `${head} ${duration} ok`;
-  if (span.status === 'abandoned') return `${head} ${duration} abandoned`;
-  const failure = span.failure ? `${span.failure.class}/${span.failure.kind}` : 'failed';
-  const retryAfter = span.failure?.retryAfterMs === undefined ? '' : ` retry-after ${span.failure.retryAfterMs}ms`;
-  return `${head} ${duration} ${failure}${retryAfter} → ${span.decision ?? '?'}${span.reason ? ` (${span.reason})` : ''}`;
-}
-
-function describeSpan(span: TimelineSpan): string {
-  switch (span.kind) {
-    case 'attempt':
-      return describeAttempt(span);
-    case 'backoff':
-      return `backoff ${span.delayMs}ms until ${iso(span.until)}${span.retryAfter ? ' (Retry-After)' : ''}`;
-    case 'fallback':
-      return `fallback ${toolKey(span.from)} → ${span.to ? toolKey(span.to) : 'empty result'} (${span.reason})`;
-    case 'cache':
-      return span.hit
-        ? `cache hit, ${span.ageMs ?? 0}ms old`
-        : `cache miss${span.ageMs === undefined ? '' : `, ${span.ageMs}ms old`}`;
-    case 'escalation': {
-      const { level, trigger, message } = span.escalation;
-      return `escalation ${level} ${trigger}${message ? `: ${message}` : ''}`;
-    }
-    case 'advisory': {
-      const { level, trigger, message } = span.escalation;
-      const figures = `${span.failures} of ${span.calls} attempts failed in ${span.windowMs}ms`;
-      return `advisory ${level} ${trigger}${message ? `: ${message}` : ''} (${figures})`;
-    }
-  }
-}
-
-function startOf(span: TimelineSpan): number {
-  return span.kind === 'attempt' || span.kind === 'backoff' ? span.startedAt : span.at;
-}
-
-/** `+0ms attempt 1 srv/tool 12ms transient/unavailable → retry (retryable)`, one line per span, then the outcome. */
-export function formatTimeline(timeline: Timeline, format: TimelineFormat): string {
-  if (format === 'json') return JSON.stringify(timeline, null, 2);
-  const origin = timeline.startedAt ?? (timeline.spans[0] ? startOf(timeline.spans[0]) : (timeline.outcome?.at ?? 0));
-  const offset = (at: number): string => `+${at - origin}ms`.padEnd(9);
-  const requested = timeline.requested ? ` ${toolKey(timeline.requested)}` : '';
-  const lines = [`call ${timeline.callId} (run ${timeline.runId})${requested} at ${iso(origin)}`];
-  for (const span of timeline.spans) lines.push(`${offset(startOf(span))} ${describeSpan(span)}`);
-  const outcome = timeline.outcome;
-  if (outcome) {
-    const ended = outcome.status === 'failed' || outcome.status === 'escalated';
-    const where = outcome.tool ? ` ${ended ? 'on' : 'via'} ${toolKey(outcome.tool)}` : '';
-    const error = outcome.error ? ` (${outcome.error.class}/${outcome.error.kind}: ${outcome.error.message})` : '';
-    lines.push(`${offset(outcome.at)} outcome ${outcome.status}${where}${error} after ${outcome.at - origin}ms`);
-  } else {
-    lines.push('(no outcome yet)');
-  }
-  return lines.join('\n');
 }

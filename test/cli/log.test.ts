@@ -43,9 +43,10 @@ describe('the log on the command line', () => {
     expect(until.stdout).not.toMatch(/outcome succeeded/);
 
     const metrics = await workspace.run(['metrics', '--json']);
-    expect(stdoutJson<Array<Record<string, unknown>>>(metrics)).toEqual([
-      expect.objectContaining({ server: 'flaky', tool: 'flaky', totalCalls: 2, totalErrors: 1, retries: 1 }),
-    ]);
+    expect(stdoutJson<{ tools: unknown[]; workflows: unknown[] }>(metrics)).toEqual({
+      tools: [expect.objectContaining({ server: 'flaky', tool: 'flaky', totalCalls: 2, totalErrors: 1, retries: 1 })],
+      workflows: [],
+    });
 
     const exported = await workspace.run(['export', runId]);
     const lines = exported.stdout.trim().split('\n');

@@ -6,8 +6,14 @@ import { createNatsBus } from '../../events/natsBus.js';
 import { assertSubjectSafeRunId } from '../../events/natsSubjects.js';
 import type { EventEnvelope } from '../../events/envelope.js';
 import { exportRun, importRun } from '../../store/exportImport.js';
-import { reportToolMetrics } from '../../store/projections/index.js';
-import { formatTimeline, replay, replayStore, type TimelineFormat } from '../../store/replay.js';
+import {
+  reportToolMetrics,
+  reportWorkflowMetrics,
+  type ToolMetricsReport,
+  type WorkflowMetricsReport,
+} from '../../store/projections/index.js';
+import { formatTimeline, replay, replayStore, type ReplayOptions, type TimelineFormat } from '../../store/replay.js';
+import { formatWorkflowTimeline } from '../../store/workflowTimelineFormat.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
 import { chooseBackends, commandConfig, openStore, withStore } from './store.js';
@@ -36,6 +42,29 @@ async function readRun(store: { read(runId: string): Promise<EventEnvelope[]> },
   return events;
 }
 
+/** Where `--until` cuts a run: a seq (`12`), a clock time (`2025-01-01T10:00:01.5Z`) or an offset from its start (`+1.5s`). */
+type UntilCut = { untilSeq: number } | { untilTs: number } | { offsetMs: number };
+
+function parseUntil(text: string): UntilCut {
+  if (/^\d+$/.test(text) && Number(text) >= 1) return { untilSeq: Number(text) };
+  if (text.startsWith('+')) {
+    const offsetMs = parseDurationMs(text.slice(1));
+    if (offsetMs !== undefined) return { offsetMs };
+  } else if (/^\d{4}-\d{2}-\d{2}T/.test(text) && Number.isFinite(Date.parse(text))) {
+    return { untilTs: Date.parse(text) };
+  }
+  throw new RetraceError(
+    ErrorCode.usage,
+    `--until ${text}: expected a seq (a positive whole number), a time (2025-01-01T10:00:00Z) or an offset from the run's start (+1.5s, +250ms)`,
+  );
+}
+
+function replayOptions(cut: UntilCut | undefined, events: readonly EventEnvelope[]): ReplayOptions {
+  if (cut === undefined) return {};
+  if ('offsetMs' in cut) return { untilTs: (events[0]?.ts ?? 0) + cut.offsetMs };
+  return cut;
+}
+
 export function runReplay(
   runId: string,
   options: { until?: string; format?: string },
@@ -45,30 +74,55 @@ export function runReplay(
   if (format !== 'text' && format !== 'json') {
     throw new RetraceError(ErrorCode.usage, `--format ${options.format}: expected text or json`);
   }
-  const untilSeq = options.until === undefined ? undefined : Number(options.until);
-  if (untilSeq !== undefined && (!Number.isInteger(untilSeq) || untilSeq < 1)) {
-    throw new RetraceError(ErrorCode.usage, `--until ${options.until}: expected a positive whole number (a seq)`);
-  }
+  const cut = options.until === undefined ? undefined : parseUntil(options.until);
   return withStore(globals, async (store) => {
     const events = await readRun(store, runId);
-    const result = replay(events, untilSeq === undefined ? {} : { untilSeq });
+    const result = replay(events, replayOptions(cut, events));
+    // A workflow run is one tree; a tool-call run is its call's timeline.
+    const workflow = result.workflows.get(runId);
+    if (workflow) {
+      const text = format === 'json' ? JSON.stringify(workflow, null, 2) : formatWorkflowTimeline(workflow);
+      process.stdout.write(`${text}\n`);
+      return ExitCode.ok;
+    }
     for (const timeline of result.timelines.values()) process.stdout.write(`${formatTimeline(timeline, format)}\n`);
     return ExitCode.ok;
   });
+}
+
+function printToolMetrics(report: ToolMetricsReport): void {
+  process.stdout.write(
+    `${report.server}/${report.tool}: calls ${report.totalCalls}, errors ${report.totalErrors} (transient ${report.transientErrors}, permanent ${report.permanentErrors}), retries ${report.retries}, exhausted ${report.retriesExhausted}, fallbacks ${report.fallbacks}, cache hits ${report.cacheHits}, error rate ${(report.errorRate * 100).toFixed(0)}%, p50 ${report.latency.p50Ms} ms, p99 ${report.latency.p99Ms} ms\n`,
+  );
+}
+
+function printWorkflowMetrics(report: WorkflowMetricsReport): void {
+  const { runs, durationMs, retries, fallbacks } = report;
+  const statuses = (['succeeded', 'failed', 'escalated', 'cancelled', 'running'] as const)
+    .filter((status) => runs[status] > 0)
+    .map((status) => `${status} ${runs[status]}`)
+    .join(', ');
+  const ms = (value: number) => Math.round(value);
+  process.stdout.write(
+    `workflow ${report.name}: runs ${runs.total} (${statuses}), duration p50 ${ms(durationMs.p50)} ms, p95 ${ms(durationMs.p95)} ms, max ${ms(durationMs.max)} ms, steps ${report.stepsExecuted} (${report.stepsPerSecond.toFixed(1)}/s), retries ${retries.steps} step + ${retries.toolCalls} tool, fallbacks ${fallbacks.steps} step + ${fallbacks.toolCalls} tool, escalations ${report.escalations}\n`,
+  );
+  for (const step of report.steps) {
+    process.stdout.write(
+      `  step ${step.stepId}: executions ${step.executions}, failures ${step.failures}, fallbacks ${step.fallbacks}, mean ${ms(step.meanDurationMs)} ms\n`,
+    );
+  }
 }
 
 export function runMetrics(options: { run?: string; json?: boolean }, globals: GlobalOptions): Promise<number> {
   return withStore(globals, async (store) => {
     const result = options.run === undefined ? await replayStore(store) : replay(await readRun(store, options.run));
     const now = Date.now();
-    const reports = [...result.metrics.values()].map((metrics) => reportToolMetrics(metrics, now));
-    if (options.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    const tools = [...result.metrics.values()].map((metrics) => reportToolMetrics(metrics, now));
+    const workflows = reportWorkflowMetrics(result.workflowMetrics.values());
+    if (options.json) process.stdout.write(`${JSON.stringify({ tools, workflows }, null, 2)}\n`);
     else {
-      for (const report of reports) {
-        process.stdout.write(
-          `${report.server}/${report.tool}: calls ${report.totalCalls}, errors ${report.totalErrors} (transient ${report.transientErrors}, permanent ${report.permanentErrors}), retries ${report.retries}, exhausted ${report.retriesExhausted}, fallbacks ${report.fallbacks}, cache hits ${report.cacheHits}, error rate ${(report.errorRate * 100).toFixed(0)}%, p50 ${report.latency.p50Ms} ms, p99 ${report.latency.p99Ms} ms\n`,
-        );
-      }
+      for (const report of tools) printToolMetrics(report);
+      for (const report of workflows) printWorkflowMetrics(report);
     }
     return ExitCode.ok;
   });

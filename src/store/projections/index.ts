@@ -1,4 +1,4 @@
-// The projections' public surface: pure reducers for run state, tool metrics, timelines and resumption.
+// The projections' public surface: pure reducers for run state, tool metrics, timelines, workflow timelines and metrics, resumption.
 export { foldAll, foldInto, type Projection, type Reducer } from './projection.js';
 export {
   splitToolKey,
@@ -73,3 +73,30 @@ export {
   type ScheduledBackoff,
   type ToolCallResumeState,
 } from './resumption.js';
+export { reduceWorkflowTimeline, workflowTimelineProjection } from './workflowTimeline.js';
+export {
+  initialWorkflowTimeline,
+  type BreakerSpan,
+  type ComputedSpan,
+  type StateChangeSpan,
+  type StepAttemptSpan,
+  type StepBackoffSpan,
+  type StepFallbackSpan,
+  type StepSpan,
+  type StepSpanStatus,
+  type SubWorkflowSpan,
+  type WarningSpan,
+  type WorkflowFinal,
+  type WorkflowTimeline,
+} from './workflowSpans.js';
+export {
+  initialWorkflowRunMetrics,
+  reduceWorkflowRunMetrics,
+  reportWorkflowMetrics,
+  workflowRunMetricsProjection,
+  type StepMetricsReport,
+  type StepStats,
+  type WorkflowMetricsReport,
+  type WorkflowRunMetrics,
+} from './workflowMetrics.js';
+export type { WorkflowErrorView, WorkflowRunStatus } from './workflowData.js';
