@@ -7,13 +7,13 @@ export interface ToolRef {
   tool: string;
 }
 
-type Data = Record<string, unknown>;
+export type Data = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Data =>
+export const isRecord = (value: unknown): value is Data =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const numberOr = <T>(value: unknown, fallback: T): number | T =>
+export const numberOr = <T>(value: unknown, fallback: T): number | T =>
   typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-const stringOr = <T>(value: unknown, fallback: T): string | T => (typeof value === 'string' ? value : fallback);
+export const stringOr = <T>(value: unknown, fallback: T): string | T => (typeof value === 'string' ? value : fallback);
 
 const failureClasses: readonly string[] = ['transient', 'permanent', 'degraded'];
 const escalationLevels: readonly string[] = ['info', 'warning', 'critical', 'emergency'];

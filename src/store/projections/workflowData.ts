@@ -1,11 +1,5 @@
 // Small readers of a `workflow.*` envelope's `data` for the workflow projections (timeline, metrics).
-type Data = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Data =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const numberOr = <T>(value: unknown, fallback: T): number | T =>
-  typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-const stringOr = <T>(value: unknown, fallback: T): string | T => (typeof value === 'string' ? value : fallback);
+import { isRecord, numberOr, stringOr, type Data } from './eventData.js';
 
 /** The workflow statuses a run moves through; `escalated` waits for a person. */
 export type WorkflowRunStatus = 'running' | 'succeeded' | 'failed' | 'escalated' | 'cancelled';
