@@ -23,6 +23,8 @@ export interface AnnotationLookup {
   start(server: string): Promise<ToolAnnotationMap> | undefined;
   /** Waits at most `waitMs` (and not past `signal`) for the server's annotations. */
   wait(server: string, waitMs: number, signal?: AbortSignal): Promise<ToolAnnotationMap | undefined>;
+  /** Drops what is known of a server (a workflow's own, disconnected: the name may come back meaning another). */
+  forget(server: string): void;
 }
 
 export function createAnnotationLookup(connector: McpConnector, clock: Clock, logger: Logger): AnnotationLookup {
@@ -86,5 +88,5 @@ export function createAnnotationLookup(connector: McpConnector, clock: Clock, lo
     return state && 'tools' in state ? state.tools : undefined;
   }
 
-  return { known, start, wait };
+  return { known, start, wait, forget: (server) => void lookups.delete(server) };
 }

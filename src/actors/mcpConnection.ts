@@ -9,7 +9,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RawFailure } from '../policy/failure.js';
 import type { ToolInfo } from './mcpTypes.js';
-import { isStdioServer } from './serverConfig.js';
+import { describeServer, isStdioServer } from './serverConfig.js';
 import type { ServerConfig } from './serverConfig.js';
 import { ObservedHttpTransport } from './mcpHttpExchange.js';
 import type { HttpExchange } from './mcpHttpExchange.js';
@@ -73,8 +73,8 @@ export class McpConnection {
     this.client.onerror = (error) => {
       if (error instanceof StreamableHTTPError && error.code === 404 && this.sessionId !== undefined) this.retire();
     };
+    this.target = describeServer(config);
     if (isStdioServer(config)) {
-      this.target = [config.command, ...config.args].join(' ');
       const transport = new ObservedStdioTransport({
         command: config.command,
         args: config.args,
@@ -91,7 +91,6 @@ export class McpConnection {
       this.transport = transport;
     } else {
       const url = new URL(config.url);
-      this.target = `${url.origin}${url.pathname}`;
       const httpOptions: StreamableHTTPClientTransportOptions = {};
       if (config.headers) httpOptions.requestInit = { headers: config.headers };
       this.transport = new ObservedHttpTransport(url, httpOptions);

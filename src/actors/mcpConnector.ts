@@ -13,7 +13,8 @@ import type { HttpExchange } from './mcpHttpExchange.js';
 import { cancelledFailure, exceptionFailure, toolErrorFailure } from './mcpFailure.js';
 
 export interface McpConnectorOptions {
-  servers: Record<string, ServerConfig>;
+  /** Read at each connection: servers added later (a workflow's own) are found, removed ones refused. */
+  servers: Readonly<Record<string, ServerConfig>>;
   /** Stamps `startedAt`/`finishedAt`. */
   clock?: Clock;
   clientInfo?: { name: string; version: string };
@@ -255,6 +256,12 @@ export function createMcpConnector(options: McpConnectorOptions): McpConnector {
           },
         );
       }
+    },
+
+    async disconnect(server: string): Promise<void> {
+      // Out of the table first, so a call made meanwhile opens a new connection instead of borrowing a closing one.
+      slots.delete(server);
+      await Promise.all([...live].filter((connection) => connection.server === server).map((c) => c.close()));
     },
 
     async close(): Promise<void> {

@@ -29,5 +29,7 @@ export interface McpConnector {
   callTool(request: AttemptRequest): Promise<AttemptOutcome>;
   /** Lists a server's tools (cached per connection). Throws a RetraceError if the server cannot be reached. */
   listTools(server: string): Promise<ToolInfo[]>;
+  /** Closes the server's connections (a workflow's own server no run needs any more); the next call opens a new one. */
+  disconnect?(server: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ import {
 } from './breakerRegistry.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createMcpConnector } from './mcpConnector.js';
+import { createWorkflowServers } from './workflowServers.js';
 import type { McpConnector, ToolInfo } from './mcpTypes.js';
 import { createResultCache, type ResultCache } from './resultCache.js';
 import { createAdvisoryTriggers, type TriggerHit } from './advisoryTriggers.js';
@@ -59,6 +60,8 @@ export interface CallOptions {
   policy?: ToolPolicyConfig;
   /** Policy overrides already parsed (a workflow step's); used when `policy` is absent. */
   parsedPolicy?: ParsedToolPolicyConfig;
+  /** Overrides for the fallback tools, by `server/tool` or `tool` (a workflow's `tools:`). */
+  toolPolicies?: Readonly<Record<string, ParsedToolPolicyConfig>>;
   signal?: AbortSignal;
   callId?: string;
   /** Record the call in this run (a workflow's) instead of a run of its own; the outcome still waits until it is durable. */
@@ -109,7 +112,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const logger = options.logger ?? silentLogger;
-  const connector = options.connector ?? createMcpConnector({ servers: config.servers, clock });
+  // Workflows' own servers join the config's while they run; a connector given by the caller knows its own servers.
+  const workflowServers = createWorkflowServers(config.servers, (server) => {
+    annotations.forget(server);
+    void connector
+      .disconnect?.(server)
+      .catch((error: unknown) => logger.warn({ err: error, server }, 'disconnect failed'));
+  });
+  const connector: McpConnector = options.connector ?? createMcpConnector({ servers: workflowServers.table, clock });
   const cache: ResultCache = createResultCache({ maxEntries: config.cache.max_entries });
   /** The replay's reducer, folded over each envelope as it is made: live metrics are the log's metrics. */
   const liveMetrics = new Map<string, ProjectedToolMetrics>();
@@ -364,20 +374,24 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   });
 
   function checkServer(server: string): void {
-    if (!(server in config.servers) && !options.connector) {
+    if (!Object.hasOwn(workflowServers.table, server) && !options.connector) {
       throw new RetraceError(
         ErrorCode.unknownServer,
-        `unknown server "${server}" (configured: ${Object.keys(config.servers).join(', ') || 'none'})`,
+        `unknown server "${server}" (configured: ${Object.keys(workflowServers.table).join(', ') || 'none'})`,
       );
     }
   }
 
   /** A target on what is known now: fallbacks are resolved when the call starts, without waiting for lookups. */
-  function targetNow(ref: { server: string; tool: string }): ToolTarget {
+  function targetNow(
+    ref: { server: string; tool: string },
+    policies?: Readonly<Record<string, ParsedToolPolicyConfig>>,
+  ): ToolTarget {
     checkServer(ref.server);
     const known = annotations.known(ref.server);
     if (!known) void annotations.start(ref.server);
-    return { ...ref, policy: policyFor(config, ref.server, ref.tool, known?.get(ref.tool)) };
+    const overrides = policies?.[`${ref.server}/${ref.tool}`] ?? policies?.[ref.tool];
+    return { ...ref, policy: policyFor(config, ref.server, ref.tool, known?.get(ref.tool), overrides) };
   }
 
   async function primaryTarget(
@@ -405,7 +419,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const overrides =
       callOptions.policy === undefined ? callOptions.parsedPolicy : ToolPolicyConfig.parse(callOptions.policy);
     const target = await primaryTarget({ server, tool }, overrides, callOptions.signal);
-    const fallbacks = target.policy.fallbacks.map((ref) => (ref === null ? null : targetNow(splitRef(ref, server))));
+    const fallbacks = target.policy.fallbacks.map((ref) =>
+      ref === null ? null : targetNow(splitRef(ref, server), callOptions.toolPolicies),
+    );
     const input: ToolCallInput = {
       callId: callOptions.callId ?? newCallId(),
       target,
@@ -416,7 +432,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     };
     const sync = target.policy.syncAlternative;
     if (sync) {
-      const syncTarget = targetNow(splitRef(sync.tool, server));
+      const syncTarget = targetNow(splitRef(sync.tool, server), callOptions.toolPolicies);
       input.syncAlternative = {
         ...syncTarget,
         policy: { ...syncTarget.policy, timeoutMs: sync.deadlineMs, deadlineMs: sync.deadlineMs },
@@ -460,6 +476,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       };
     },
     isClosed: () => closed,
+    ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
   });
 
   return {

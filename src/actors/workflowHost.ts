@@ -73,6 +73,8 @@ export interface WorkflowHostDeps {
   finishRun(runId: string): Promise<void>;
   subscribeRun(runId: string, listener: (event: RetraceEvent) => void): () => void;
   isClosed(): boolean;
+  /** Connects the servers the workflow declares for this run; throws when one clashes; the release runs at its end. */
+  attachServers?(workflow: CompiledWorkflow): () => void;
 }
 
 export interface WorkflowHost {
@@ -136,6 +138,8 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
       // Started after the caller has had the handle, so its subscribers see the first event.
       await Promise.resolve();
       const compiled = await load(workflow);
+      // Released with the subscriptions, once the run has ended (see `done` below).
+      if (deps.attachServers) unsubscribers.push(deps.attachServers(compiled));
       const inputs = resolveInputs(compiled, given);
       const execution = createExecution({ runId, workflow: compiled, inputs, actorId: runId, prefix: '' });
       entry.execution = execution;

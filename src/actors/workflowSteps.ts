@@ -134,6 +134,7 @@ async function callTool(
     runId: execution.runId,
     parentId: attempt.actorId,
     parsedPolicy: { ...workflowPolicy, ...step.policy },
+    toolPolicies: execution.workflow.tools,
     signal: attempt.signal,
   });
   switch (outcome.status) {

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isScalar, visit } from 'yaml';
-import { isStdioServer } from '../actors/serverConfig.js';
+import { withAbsolutePaths as serverWithAbsolutePaths } from '../actors/serverConfig.js';
 import { ErrorCode, RetraceError, formatLocation } from '../common/errors.js';
 import { checkRuntimeConfig, markValidated, parseRuntimeConfig } from './runtimeConfig.js';
 import type { RuntimeConfig } from './runtimeConfig.js';
@@ -83,13 +83,14 @@ const reference = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in string values (not keys) with the environment's values, so
  * secrets such as HTTP headers stay out of the file; `$${` writes a literal `${`. An unset variable without
- * a default is a problem at its value.
+ * a default is a problem at its value. `under` limits it to one top-level section (a workflow's `servers:`).
  */
-function substituteEnvironment(source: YamlSource, env: Environment): SourceProblem[] {
+export function substituteEnvironment(source: YamlSource, env: Environment, under?: string): SourceProblem[] {
   const problems: SourceProblem[] = [];
   visit(source.document, {
     Scalar(key, node, ancestors) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      if (under !== undefined && pathOf(ancestors, node)[0] !== under) return;
       const missing: string[] = [];
       node.value = node.value.replace(reference, (match, name: string | undefined, fallback: string | undefined) => {
         if (name === undefined) return '${';
@@ -128,19 +129,9 @@ function pathOf(ancestors: readonly unknown[], node: unknown): PathSegment[] {
   return path;
 }
 
-/** `./server.js` and a relative `cwd` of a stdio server mean "next to the config file", not "wherever retrace runs". */
 function withAbsolutePaths(config: RuntimeConfig, baseDir: string): RuntimeConfig {
   const servers: RuntimeConfig['servers'] = {};
-  for (const [name, server] of Object.entries(config.servers)) {
-    if (!isStdioServer(server)) {
-      servers[name] = server;
-      continue;
-    }
-    const next = { ...server };
-    if (/^\.\.?[\\/]/.test(server.command)) next.command = resolve(baseDir, server.command);
-    if (server.cwd !== undefined && !isAbsolute(server.cwd)) next.cwd = resolve(baseDir, server.cwd);
-    servers[name] = next;
-  }
+  for (const [name, server] of Object.entries(config.servers)) servers[name] = serverWithAbsolutePaths(server, baseDir);
   return markValidated({ ...config, servers });
 }
 

@@ -406,6 +406,7 @@ function placeholderWorkflow(inline: InlineWorkflow | undefined): CompiledWorkfl
     initialState: {},
     computed: { fields: new Map(), order: [] },
     servers: {},
+    declaredServers: {},
     tools: {},
     env: [],
     limits: {

@@ -1,6 +1,6 @@
 // Compiles a validated workflow: declared names, step ids, computed-field graph (cycles rejected), servers and tools checked.
 import { resolve } from 'node:path';
-import type { ServerConfig } from '../actors/serverConfig.js';
+import { sameServer, serverClashMessage, withAbsolutePaths, type ServerConfig } from '../actors/serverConfig.js';
 import type { RuntimeConfig } from '../config/runtimeConfig.js';
 import type { PathSegment } from '../config/yamlErrors.js';
 import type { ParsedToolPolicyConfig } from '../policy/toolPolicy.js';
@@ -49,7 +49,8 @@ export function compileWorkflow(data: Workflow, prefix: PathSegment[], options: 
   assignIds(context, { steps: data.steps, path: [...prefix, 'steps'], idPrefix: 'step' }, ids, new Map());
   context.known = { ...known, steps: new Set(ids.values()) };
 
-  const servers: Record<string, ServerConfig> = { ...options.config?.servers, ...data.servers };
+  const declaredServers = compileServers(context, data, prefix, options);
+  const servers: Record<string, ServerConfig> = { ...options.config?.servers, ...declaredServers };
   checkToolKeys(context, data, prefix, Object.keys(servers), options.config !== undefined);
   const compiler: StepCompiler = {
     context,
@@ -83,6 +84,7 @@ export function compileWorkflow(data: Workflow, prefix: PathSegment[], options: 
     initialState: data.state ?? {},
     computed: compileComputed(context, data, prefix),
     servers,
+    declaredServers,
     tools: { ...options.config?.tools, ...data.tools },
     env: data.env ?? [],
     limits: data.limits,
@@ -253,6 +255,28 @@ function dependencyProblem(
     return { message: `${dependency}: not in state or state_schema, and no step writes it`, severity: 'warning' };
   }
   return undefined;
+}
+
+/**
+ * The file's own `servers:`, paths made absolute against its directory; one the runtime config also defines
+ * differently is an error here (and, for a workflow loaded without the config, when it is spawned).
+ */
+function compileServers(
+  context: CompileContext,
+  data: Workflow,
+  prefix: PathSegment[],
+  options: CompileOptions,
+): Record<string, ServerConfig> {
+  const declared: Record<string, ServerConfig> = {};
+  for (const [name, server] of Object.entries(data.servers ?? {})) {
+    const resolved = withAbsolutePaths(server, options.baseDir);
+    const configured = options.config?.servers[name];
+    if (configured !== undefined && !sameServer(configured, resolved)) {
+      report(context, [...prefix, 'servers', name], serverClashMessage(name, 'the runtime config'), 'error', 'key');
+    }
+    declared[name] = resolved;
+  }
+  return declared;
 }
 
 /** `tools:` keys name a tool or `server/tool` of a declared server; policies were validated by their schema. */

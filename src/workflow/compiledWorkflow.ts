@@ -171,7 +171,10 @@ export interface CompiledWorkflow {
   stateSchema?: StateSchema;
   initialState: Record<string, unknown>;
   computed: ComputedGraph;
+  /** Every server the workflow may call: the runtime config's (when loaded with one) and its own. */
   servers: Record<string, ServerConfig>;
+  /** The file's own `servers:` (paths absolute): the runtime connects them while the workflow runs. */
+  declaredServers: Record<string, ServerConfig>;
   tools: Record<string, ParsedToolPolicyConfig>;
   /** Environment variables expressions may read. */
   env: string[];

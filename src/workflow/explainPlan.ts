@@ -1,4 +1,5 @@
 // The execution plan of a workflow before it runs: steps, tools and their resolved policies, fallbacks, computed graph, worst-case times.
+import { describeServer, isStdioServer } from '../actors/serverConfig.js';
 import { formatDurationMs } from '../common/duration.js';
 import { policyFor } from '../config/policyFor.js';
 import { parseRuntimeConfig } from '../config/runtimeConfig.js';
@@ -53,10 +54,19 @@ export interface ToolPolicySummary {
   worstCaseMs: number;
 }
 
+export interface PlanServer {
+  name: string;
+  /** `workflow`: the file's own `servers:`, connected while it runs; `config`: the runtime config's. */
+  declaredBy: 'workflow' | 'config';
+  /** Its command line (and working directory) or URL. */
+  target: string;
+}
+
 export interface ExecutionPlan {
   name: string;
   file: string;
   description?: string;
+  servers: PlanServer[];
   inputs: Array<{ name: string; type: string; required: boolean; value?: unknown; default?: unknown }>;
   steps: PlanStep[];
   tools: PlanTool[];
@@ -99,6 +109,11 @@ export async function explainWorkflow(
       required: input.required,
       ...(input.default === undefined ? {} : { default: input.default }),
       ...(options.inputs && Object.hasOwn(options.inputs, name) ? { value: options.inputs[name] } : {}),
+    })),
+    servers: Object.entries(workflow.servers).map(([name, server]) => ({
+      name,
+      declaredBy: Object.hasOwn(workflow.declaredServers, name) ? 'workflow' : 'config',
+      target: `${describeServer(server)}${isStdioServer(server) && server.cwd !== undefined ? ` (in ${server.cwd})` : ''}`,
     })),
     steps,
     tools: [...explainer.tools.values()],

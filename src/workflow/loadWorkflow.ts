@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ErrorCode } from '../common/errors.js';
+import { substituteEnvironment, type Environment } from '../config/loadConfig.js';
 import type { RuntimeConfig } from '../config/runtimeConfig.js';
 import { validate } from '../config/validate.js';
 import { SourceProblemsError, parseYaml } from '../config/yamlErrors.js';
@@ -18,6 +19,8 @@ export interface LoadWorkflowOptions {
   config?: RuntimeConfig | undefined;
   /** Relative paths and the names shown in problems start here; defaults to the process's directory. */
   cwd?: string | undefined;
+  /** Source of `${VAR}` values in `servers:` (as in the runtime config); defaults to `process.env`. */
+  env?: Environment | undefined;
 }
 
 export interface CheckedWorkflow {
@@ -102,6 +105,10 @@ class Loader {
     const parsed = parseYaml(text, file);
     for (const problem of parsed.problems) this.problems.push({ ...problem, severity: 'error' });
     if (!parsed.usable) return undefined;
+    // Only `servers:` takes `${VAR}`, as the config does: elsewhere `$` belongs to expressions.
+    for (const problem of substituteEnvironment(parsed.source, this.options.env ?? process.env, 'servers')) {
+      this.problems.push({ ...problem, severity: 'error' });
+    }
     const source: WorkflowSource = { file, yaml: parsed.source, text };
     const value: unknown = parsed.source.document.toJS();
     const result = validate(Workflow, value ?? {}, { file, source: parsed.source });

@@ -35,6 +35,9 @@ export function formatPlan(plan: ExecutionPlan): string {
           : '';
     lines.push(`  ${input.name}: ${input.type}${input.required ? ', required' : ''}${value}`);
   }
+  lines.push('', 'servers:');
+  if (plan.servers.length === 0) lines.push('  (none: the run needs a runtime config with exactly one)');
+  for (const server of plan.servers) lines.push(`  ${server.name}  (${server.declaredBy})  ${server.target}`);
   lines.push('', 'steps:');
   const stepLines = (steps: PlanStep[], indent: string) => {
     for (const step of steps) {

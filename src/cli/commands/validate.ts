@@ -1,4 +1,5 @@
 // `retrace validate FILE`: every problem of a workflow file with its line and column; exit 0 when valid, 65 when not.
+import { describeServer } from '../../actors/serverConfig.js';
 import { formatLocation } from '../../common/errors.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { checkWorkflowFile } from '../../workflow/loadWorkflow.js';
@@ -17,6 +18,7 @@ export async function runValidate(file: string, options: { json?: boolean }, glo
       valid: errors === 0,
       errors,
       warnings,
+      servers: Object.keys(checked.workflow?.declaredServers ?? {}),
       problems: checked.problems.map((problem) => ({
         severity: problem.severity,
         ...problem.location,
@@ -30,6 +32,9 @@ export async function runValidate(file: string, options: { json?: boolean }, glo
     const verdict = errors === 0 ? `valid${warnings > 0 ? ` (${counts})` : ''}` : `invalid: ${counts}`;
     const name = checked.workflow ? ` workflow "${checked.workflow.name}"` : '';
     process.stdout.write(`${file}:${name} ${verdict}\n`);
+    for (const [server, definition] of Object.entries(checked.workflow?.declaredServers ?? {})) {
+      process.stdout.write(`  server ${server} (its own, connected while it runs): ${describeServer(definition)}\n`);
+    }
   }
   return errors === 0 ? ExitCode.ok : ExitCode.invalid;
 }
