@@ -191,8 +191,8 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('demo')
-    .description('a real flaky MCP server and one resilient call riding out its faults')
-    .option('--json', 'print the outcome JSON at the end')
+    .description("seed 000's production deployment against the example MCP server with faults on")
+    .option('--json', 'print every event of the run as a JSON line')
     .action(async (options: { json?: boolean }) => {
       exitCode = await runDemo(options, globals());
     });

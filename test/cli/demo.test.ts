@@ -1,27 +1,33 @@
-// `retrace demo` run from the sources (tsx), as `npm run demo` runs it from dist/.
+// `retrace demo` run from the sources (tsx), as `npm run demo` runs it from dist/: seed 000's deployment example.
 import { describe, expect } from 'vitest';
-import type { ToolCallOutcome } from '../../src/machines/toolCallTypes.js';
-import { cliTest as it, stdoutJson } from '../support/cli.js';
+import type { EventEnvelope } from '../../src/events/envelope.js';
+import { cliTest as it } from '../support/cli.js';
 
 describe('retrace demo', () => {
-  it('rides out every fault of the flaky server, starting it from its .ts entry when there is no build', async ({
+  it('runs the deployment example on the file log and shows retries, a fallback, a cached answer and the escalation', async ({
     workspace,
   }) => {
     const result = await workspace.run(['demo', '--json']);
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(
-      /^retrace demo: a flaky MCP server over stdio \(.*src\/testing\/flakyServerMain\.ts\)$/m,
+      /^retrace demo: seed 000's production deployment \(.*deployment\.yaml\) on the file log$/m,
     );
-    expect(result.stderr).toContain('… waiting 1s (Retry-After) before attempt 3');
-    expect(result.stderr).toContain('✓ succeeded by flaky/echo on attempt 4');
-    expect(result.stderr).toContain('✓ fallback by flaky/echo on attempt 2');
-    expect(result.stderr).toContain('✓ cached by flaky/echo');
-    expect(result.stderr).toContain('every call answered despite the faults.');
-    expect(stdoutJson<ToolCallOutcome[]>(result).map((outcome) => outcome.status)).toEqual([
-      'succeeded',
-      'fallback',
-      'cached',
-    ]);
+    expect(result.stderr).toContain('↪ preflight failed: Connection refused');
+    expect(result.stderr).toContain('✓ succeeded by scheduler/promote_to_production_tool on attempt 2');
+    expect(result.stderr).toContain('✓ cached by scheduler/get_deployment_status_tool');
+    expect(result.stderr).toContain(
+      '‼ escalated (emergency, critical_tool_failed): scheduler/rollback_deployment_tool',
+    );
+    expect(result.stderr).toMatch(/retrace resolve \S+ --action value --value/);
+    expect(result.stderr).toContain('shown: a retry, a fallback, a cached answer, an escalation.');
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as EventEnvelope);
+    expect(events.at(-1)?.type).toBe('workflow.escalated');
+    // Recorded in the workspace's file log: `retrace runs` lists the run.
+    const runs = await workspace.run(['runs', '--json']);
+    expect(runs.stdout).toContain(events[0]?.runId);
   });
 });

@@ -1,107 +1,124 @@
-// `retrace demo`: a real flaky MCP server (a child process over stdio) and resilient calls riding out its faults, live.
-import { existsSync } from 'node:fs';
+// `retrace demo`: seed 000's production deployment (examples/seed-000) on the file log, against the example server
+// with its worst-day faults on: retries, a fallback, a cached answer, and an emergency escalation to resolve.
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../actors/logger.js';
-import { createRuntime, type Runtime } from '../../actors/runtime.js';
-import type { ToolCallOutcome } from '../../machines/toolCallTypes.js';
+import { createRuntime } from '../../actors/runtime.js';
+import type { WorkflowFinal, WorkflowHandle } from '../../actors/workflowHost.js';
+import { formatDurationMs } from '../../common/duration.js';
 import { parseRuntimeConfig } from '../../config/runtimeConfig.js';
-import { attemptLine } from '../attemptLines.js';
+import type { RetraceEvent } from '../../events/retraceEvent.js';
+import type { EscalationRecord } from '../../events/toolCallEvents.js';
+import { skipWaits } from '../../testing/skipWaits.js';
+import { createTestClock } from '../../testing/testClock.js';
+import { loadWorkflow } from '../../workflow/loadWorkflow.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
+import { workflowLine } from '../workflowLines.js';
+import { chooseBackends, openStore } from './store.js';
 
-const flakyServer = flakyServerCommand();
+/** Three folders up from src/cli/commands or dist/cli/commands: the repository's examples. */
+const deploymentFile = fileURLToPath(new URL('../../../examples/seed-000/deployment.yaml', import.meta.url));
+/** Relative to the example server's cwd (the repository root, as the workflow declares it). */
+const DEMO_PLAN = 'examples/plans/deployment-emergency.yaml';
 
-/** The built server next to the built CLI; run from src (through tsx) there is only the `.ts` entry, loaded with tsx too. */
-function flakyServerCommand(): { entry: string; args: string[] } {
-  const built = fileURLToPath(new URL('../../testing/flakyServerMain.js', import.meta.url));
-  if (existsSync(built)) return { entry: built, args: [built] };
-  const source = fileURLToPath(new URL('../../testing/flakyServerMain.ts', import.meta.url));
-  // Resolved from here, not from the server's cwd, so the demo works from any directory.
-  return { entry: source, args: ['--import', import.meta.resolve('tsx'), source] };
-}
-
-/** What the server will do to its next calls, in order: the faults the calls must ride out. */
-const plan = {
-  echo: ['unavailable', 'rate_limit', 'timeout', 'ok', 'ok', 'unavailable', 'unavailable', 'unavailable'],
-};
-
-const config = parseRuntimeConfig({
-  servers: { flaky: { command: process.execPath, args: [...flakyServer.args, '--plan', JSON.stringify(plan)] } },
-  defaults: { max_delay: '2s', jitter: 'equal', timeout: '1500ms', deadline: '30s' },
-  tools: {
-    // A tool's own base_delay applies to every kind of failure (the seed's 2 s for unavailable servers too).
-    echo: { max_retries: 5, base_delay: '300ms', cache: { ttl: '5m' }, breaker: { minimum_calls: 6 } },
-    get_schedule: { fallbacks: ['echo'] },
-  },
-});
+/** What the demo must show; each is checked off from the run's events. */
+const wanted = {
+  retry: 'a retry',
+  fallback: 'a fallback',
+  cached: 'a cached answer',
+  escalation: 'an escalation',
+} as const;
+type Shown = keyof typeof wanted;
 
 function print(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function scene(
-  runtime: Runtime,
-  title: string,
-  tool: string,
-  args: Record<string, unknown>,
-  policy?: object,
-): Promise<ToolCallOutcome> {
-  print(`\n▶ ${title}`);
-  const started = Date.now();
-  const outcome = await runtime.callTool('flaky', tool, args, policy ? { policy } : {});
-  const text = outcome.result?.content.map((item) => (item.type === 'text' ? item.text : `[${item.type}]`)).join(' ');
-  print(
-    `  = ${outcome.status} after ${outcome.attempts.length} attempt(s) in ${Date.now() - started} ms${text ? `: ${text}` : ''}`,
-  );
-  for (const warning of outcome.warnings) print(`  ! ${warning}`);
-  return outcome;
+function shownBy(event: RetraceEvent): Shown | undefined {
+  switch (event.type) {
+    case 'toolcall.backoff.scheduled':
+      return 'retry';
+    case 'workflow.step.fallback':
+    case 'toolcall.fallback.started':
+      return 'fallback';
+    case 'toolcall.cache.hit':
+      return 'cached';
+    case 'toolcall.escalated':
+      return 'escalation';
+    default:
+      return undefined;
+  }
 }
 
+// ─── THE RESOLVE STEP ────────────────────────────────────────────────────────────────────────────────────────
+/**
+ * An operator answers the emergency: the rollback was done by hand, and its result is supplied so the run
+ * goes on to its end (`retrace resolve RUN --action value --value JSON` from a shell).
+ *
+ * TO WIRE UP once `handle.resolve({ action, value })` is in main (branch `resume`): replace the body with
+ *   handle.resolve({ action: 'value', value: manualRollback });
+ * and return true; the run then continues from the rollback step and `handle.done` ends `succeeded` with
+ * `{ status: 'rolled_back', … }`. Until then the run ends `escalated` and this prints the command.
+ */
+function resolveEscalation(handle: WorkflowHandle, escalation: EscalationRecord): boolean {
+  const manualRollback = { status: 'rolled_back', restored_version: 'v1.4.2', reason: 'rolled back by hand' };
+  print(`\n▶ an operator resolves the ${escalation.level} escalation: the rollback was done by hand`);
+  print(`  retrace resolve ${handle.runId} --action value --value '${JSON.stringify(manualRollback)}'`);
+  print('  (resolving from code, handle.resolve(), arrives with crash-proof resumption; the run stays escalated)');
+  return false;
+}
+// ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
 export async function runDemo(options: { json?: boolean }, globals: GlobalOptions): Promise<number> {
+  const { workflow } = await loadWorkflow(deploymentFile, { env: { ...process.env, EXAMPLE_PLAN: DEMO_PLAN } });
+  const config = parseRuntimeConfig({});
+  const store = await openStore(chooseBackends(globals, config));
+  // Minutes of backoff and 30-second health checks pass in moments: waits are skipped while calls stay real.
+  const clock = createTestClock(Date.now());
   const runtime = createRuntime({
     config,
+    store,
+    clock,
     logger: createLogger({ level: (globals.logLevel ?? 'silent') as 'silent' }),
   });
-  runtime.on('event', (event) => {
-    const line = attemptLine(event);
-    if (line) print(`  ${line}`);
-  });
+  const skipper = skipWaits(runtime, clock);
+  const seen = new Set<Shown>();
+  let final: WorkflowFinal;
   try {
-    print(`retrace demo: a flaky MCP server over stdio (${flakyServer.entry})`);
-    const outcomes = [
-      await scene(
-        runtime,
-        'echo rides out: unavailable → rate limit (server asks 1 s) → a hang cut at 1.5 s → success',
-        'echo',
-        { message: 'hello from retrace' },
-      ),
-      await scene(
-        runtime,
-        'get_schedule is not implemented by this server: routed straight to its fallback',
-        'get_schedule',
-        {
-          message: 'answered by the fallback',
-        },
-      ),
-      await scene(
-        runtime,
-        'echo again, now failing for good: its breaker opens and the cached result answers',
-        'echo',
-        { message: 'hello from retrace' },
-        { max_retries: 1 },
-      ),
-    ];
-    print('\nper-tool metrics (the seed ERROR_METRICS):');
-    for (const metrics of runtime.metrics()) {
-      print(
-        `  ${metrics.tool}: calls ${metrics.totalCalls}, errors ${metrics.totalErrors} (transient ${metrics.transientErrors}, permanent ${metrics.permanentErrors}), retries ${metrics.retries}, fallbacks ${metrics.fallbacks}, cache hits ${metrics.cacheHits}, error rate ${(metrics.errorRate * 100).toFixed(0)}%`,
-      );
+    print(`retrace demo: seed 000's production deployment (${workflow.file}) on the file log`);
+    print(`  the example MCP server, faults on (${DEMO_PLAN}); waits skipped on a simulated clock\n`);
+    const handle = runtime.spawn(workflow);
+    let onEscalation: (escalation: EscalationRecord) => void = () => undefined;
+    const escalated = new Promise<EscalationRecord>((resolve) => (onEscalation = resolve));
+    handle.subscribe((event) => {
+      if (options.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      const shown = shownBy(event);
+      if (shown) seen.add(shown);
+      if (event.type === 'toolcall.escalated') onEscalation(event.data.escalation);
+      const line = workflowLine(event);
+      if (line !== undefined) print(line);
+    });
+    const first = await Promise.race([handle.done, escalated]);
+    if ('level' in first) {
+      print(`  recommended action:\n    ${first.recommendedAction.replaceAll('\n', '\n    ')}`);
+      resolveEscalation(handle, first);
     }
-    if (options.json) process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
-    const ridden = outcomes.every((outcome) => ['succeeded', 'fallback', 'cached'].includes(outcome.status));
-    print(ridden ? '\nevery call answered despite the faults.' : '\nsome call did not answer: see above.');
-    return ridden ? ExitCode.ok : ExitCode.failed;
+    final = await handle.done;
   } finally {
+    skipper.stop();
     await runtime.close();
+    await store.close();
   }
+  print(`\n${final.status}: ${JSON.stringify(final.result ?? final.error?.message ?? null)}`);
+  print(`  state ${JSON.stringify(final.state)}`);
+  print(
+    `  ${formatDurationMs(skipper.skippedMs())} of waiting skipped; the run is in the log: retrace replay ${final.runId}`,
+  );
+  const missing = (Object.keys(wanted) as Shown[]).filter((key) => !seen.has(key));
+  print(
+    missing.length === 0
+      ? `\nshown: ${Object.values(wanted).join(', ')}.`
+      : `\nnot shown: ${missing.map((key) => wanted[key]).join(', ')}: see above.`,
+  );
+  return missing.length === 0 ? ExitCode.ok : ExitCode.failed;
 }
