@@ -73,3 +73,4 @@ export {
 } from './workflow/index.js';
 export type { CompiledWorkflow, ExecutionPlan, WorkflowProblem } from './workflow/index.js';
 export type { WorkflowFinal, WorkflowHandle, WorkflowSummary } from './actors/workflowHost.js';
+export type { Resolution, ResumeOptions } from './actors/workflowResume.js';

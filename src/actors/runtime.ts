@@ -33,6 +33,8 @@ import { createEventWriter, type EmittedFact } from '../events/eventWriter.js';
 import type { NatsBus } from '../events/natsBus.js';
 import type { AdvisoryRaised } from '../events/advisoryEvents.js';
 import type { RetraceEvent } from '../events/retraceEvent.js';
+import type { EventEnvelope } from '../events/envelope.js';
+import { planResumedCall } from './toolCallResume.js';
 import type { EventStore } from '../store/eventStore.js';
 import { foldInto } from '../store/projections/projection.js';
 import { toolMetricsProjection, type ProjectedToolMetrics } from '../store/projections/toolMetrics.js';
@@ -40,7 +42,14 @@ import { createToolCallLogger } from './toolCallLog.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
 import type { CompiledWorkflow } from '../workflow/compiledWorkflow.js';
-import { createWorkflowHost, type SpawnOptions, type WorkflowHandle, type WorkflowSummary } from './workflowHost.js';
+import {
+  createWorkflowHost,
+  type SpawnOptions,
+  type WorkflowFinal,
+  type WorkflowHandle,
+  type WorkflowSummary,
+} from './workflowHost.js';
+import type { Resolution, ResumeOptions } from './workflowResume.js';
 
 export interface RuntimeOptions {
   /** Where every fact is appended (the file log by default in the CLI); without one, nothing is recorded. */
@@ -68,6 +77,8 @@ export interface CallOptions {
   runId?: string;
   /** The actor the call belongs to (a workflow step's actor id). */
   parentId?: string;
+  /** A resumed step attempt's recorded tool-call events: the call continues from them (see toolCallResume.ts). */
+  resume?: readonly EventEnvelope[];
 }
 
 /** A call's outcome with the run it was recorded as (its runId is the call's id). */
@@ -93,6 +104,14 @@ export interface Runtime {
   on(type: 'event', listener: (event: RuntimeEvent) => void): () => void;
   /** Starts a workflow (compiled, or a file to load) as a run; many run side by side. */
   spawn(workflow: CompiledWorkflow | string, inputs?: Record<string, unknown>, options?: SpawnOptions): WorkflowHandle;
+  /**
+   * Continues an unfinished run of the store from its events: completed steps are not run again (their outcomes come
+   * from the log), state and computed are rebuilt from it. Rejects when the run is unknown, ended, waiting on an
+   * escalation, running here, or its workflow changed (unless `force`).
+   */
+  resume(runId: string, options?: ResumeOptions): Promise<WorkflowHandle>;
+  /** Answers the escalation a run waits on (`workflow.resolved`) and continues it in this runtime. */
+  resolve(runId: string, resolution: Resolution, options?: ResumeOptions): Promise<WorkflowFinal>;
   /** The workflows this runtime is running or has run. */
   list(): WorkflowSummary[];
   readonly config: RuntimeConfig;
@@ -422,11 +441,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const fallbacks = target.policy.fallbacks.map((ref) =>
       ref === null ? null : targetNow(splitRef(ref, server), callOptions.toolPolicies),
     );
+    const resumed = callOptions.resume?.at(-1);
     const input: ToolCallInput = {
-      callId: callOptions.callId ?? newCallId(),
+      callId: resumed?.actorId ?? callOptions.callId ?? newCallId(),
       target,
       fallbacks,
       args,
+      // A resumed call's overall deadline counts from the resume (a pending backoff keeps its own deadline).
       startedAt: clock.now(),
       seed: random(),
     };
@@ -441,7 +462,32 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (callOptions.runId !== undefined) {
       callRuns.set(input.callId, { runId: callOptions.runId, parentId: callOptions.parentId });
     }
-    const run = runToolCall(machine, input, { clock, onEmitted });
+    let resumeFrom;
+    if (callOptions.resume && resumed) {
+      const callEvents = callOptions.resume.filter((event) => event.actorId === resumed.actorId);
+      const plan = planResumedCall(callEvents, input, clock.now());
+      if (plan.kind !== 'continue') {
+        try {
+          if (plan.kind === 'unsafe') {
+            const { server: planServer, tool: planTool } = plan.escalation;
+            onEmitted({
+              type: 'toolcall.escalated',
+              callId: input.callId,
+              server: planServer,
+              tool: planTool,
+              at: clock.now(),
+              escalation: plan.escalation,
+            });
+          }
+          if (callOptions.runId !== undefined) await durable(callOptions.runId);
+          return { ...plan.outcome, runId: callOptions.runId ?? input.callId };
+        } finally {
+          callRuns.delete(input.callId);
+        }
+      }
+      resumeFrom = plan.context;
+    }
+    const run = runToolCall(machine, input, { clock, onEmitted, ...(resumeFrom ? { resumeFrom } : {}) });
     active.add(run);
     const onAbort = () => run.cancel('cancelled by the caller');
     callOptions.signal?.addEventListener('abort', onAbort, { once: true });
@@ -475,6 +521,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         if (listeners.size === 0 && runListeners.get(runId) === listeners) runListeners.delete(runId);
       };
     },
+    async readRun(runId) {
+      if (!store) throw new RetraceError(ErrorCode.store, `cannot read run ${runId}: the runtime has no event store`);
+      return store.read(runId);
+    },
+    continueRun: (runId, lastSeq) => eventWriter.resumeRun(runId, lastSeq),
     isClosed: () => closed,
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
   });
@@ -491,6 +542,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return () => void set.delete(listener);
     },
     spawn: (workflow, inputs, spawnOptions) => workflows.spawn(workflow, inputs, spawnOptions),
+    resume: (runId, resumeOptions) => workflows.resume(runId, resumeOptions),
+    resolve: (runId, resolution, resumeOptions) => workflows.resolve(runId, resolution, resumeOptions),
     list: () => workflows.list(),
     config,
     clock,

@@ -16,6 +16,8 @@ export interface ToolCallRun {
 export interface RunOptions {
   clock: Clock;
   onEmitted: (event: ToolCallEmitted) => void;
+  /** A resumed call: it starts parked in backoff with this context, and its next attempt is due at `retry.retryAt`. */
+  resumeFrom?: ToolCallContext;
 }
 
 export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, options: RunOptions): ToolCallRun {
@@ -77,7 +79,12 @@ export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, opti
     restore(parked).send({ type: 'RETRY.DUE' });
   }
 
-  launch(createActor(machine, { input, clock }));
+  if (options.resumeFrom) {
+    const retryAt = options.resumeFrom.retry.retryAt ?? clock.now();
+    parked = { context: options.resumeFrom, timer: clock.setTimeout(wake, Math.max(0, retryAt - clock.now())) };
+  } else {
+    launch(createActor(machine, { input, clock }));
+  }
 
   return {
     callId: input.callId,

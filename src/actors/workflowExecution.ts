@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ExecuteFailure, StepError } from '../machines/workflowTypes.js';
 import type { CompiledWorkflow } from '../workflow/compiledWorkflow.js';
 import type { StepRecord } from '../workflow/scope.js';
+import type { ReplayLog } from './workflowReplay.js';
 
 /** One workflow's execution (the run's top-level workflow, or a sub-workflow inside it). */
 export interface WorkflowExecution {
@@ -30,6 +31,11 @@ export interface WorkflowExecution {
   controller: AbortController;
   /** Sends the workflow actor CANCEL (set once it runs). */
   cancel?: (reason: string) => void;
+  /**
+   * Set when the execution is re-entered from its run's log (a resume): its steps' recorded outcomes are taken from
+   * `log`, reading the occurrences that began after `since` (the seq its enclosing step attempt started at).
+   */
+  replay?: { log: ReplayLog; since: number };
 }
 
 export function createExecution(options: {

@@ -8,6 +8,7 @@ import { asFailure, workflowStepMachine } from '../machines/workflowStep.js';
 import type {
   ExecuteFailure,
   StepOutcome,
+  StepsOutput,
   WorkflowEmitted,
   WorkflowMachineInput,
   WorkflowOutcome,
@@ -20,7 +21,8 @@ import { evaluateCondition, renderValue } from '../workflow/render.js';
 import type { ErrorInfo, StepRecord, WorkflowScope } from '../workflow/scope.js';
 import { applyStateOperation } from '../workflow/stateUpdate.js';
 import type { StateOperation } from '../workflow/workflowSchema.js';
-import { executeStep, type StepKindDeps } from './workflowSteps.js';
+import { executeStep, type StateUpdateOptions, type StepKindDeps } from './workflowSteps.js';
+import type { ReplayCursor, StepOccurrence } from './workflowReplay.js';
 import { abortReason, isStepFailure, stepFailure, type WorkflowExecution } from './workflowExecution.js';
 
 export type { WorkflowExecution } from './workflowExecution.js';
@@ -35,6 +37,8 @@ export interface Frame {
   error: ErrorInfo | undefined;
   /** A loop iteration's own step results: `steps.<id>` inside it reads this iteration's, not a sibling's. */
   iterationSteps?: Record<string, StepRecord>;
+  /** In a resumed run, inside a step re-entered from the log: where its evaluations read state (see scopeOf). */
+  cursor?: ReplayCursor | undefined;
 }
 
 export interface ExecutorDeps extends Omit<
@@ -51,6 +55,8 @@ interface StepJob {
   step: CompiledStep;
   frame: Frame;
   actorId: string;
+  /** In a resumed run: what the log has of this step execution (it started, and did not end, before the crash). */
+  occurrence: StepOccurrence | undefined;
 }
 
 export interface Executor {
@@ -75,10 +81,18 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     frame: Frame,
     error: ErrorInfo | undefined = frame.error,
   ): WorkflowScope {
+    // A step re-entered from the log evaluates its conditions and templates against the state as it was when it
+    // started (folded from the log up to there, moved on past each child whose outcome the log gives), not the
+    // state the run reached later; once one of its children ran live, the live state is the state.
+    const cursor = frame.cursor;
+    const view =
+      cursor && !cursor.live && execution.replay
+        ? execution.replay.log.stateAt(execution.actorId, execution.workflow.initialState, cursor.seq)
+        : execution;
     return {
       inputs: execution.inputs,
-      state: execution.state,
-      computed: execution.computed,
+      state: view.state,
+      computed: view.computed,
       steps: frame.iterationSteps ? { ...execution.steps, ...frame.iterationSteps } : execution.steps,
       env: execution.env,
       ...(frame.locals === undefined ? {} : { locals: frame.locals }),
@@ -118,16 +132,26 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       }),
       execute: fromPromise(async ({ input, system, signal }) => {
         const current = job(system, input.actorId);
+        const { occurrence } = current;
+        if (occurrence?.aborted) throw stepFailure({ ...occurrence.aborted, step_id: current.step.id }, clock.now());
         try {
           const result = await executeStep(kindDeps, current.execution, current.step, {
             ...current.frame,
             signal,
             actorId: current.actorId,
             attempt: input.attempt,
+            // The attempt that was running when the process stopped: the step kind decides whether it may go again.
+            // (Set or cleared here: a frame passed down from a re-entered parent carries the parent's.)
+            replaying:
+              occurrence?.started?.attempt === input.attempt && !occurrence.retrying
+                ? { ...occurrence.started, since: occurrence.since }
+                : undefined,
           });
           return { result, at: clock.now() };
         } catch (error) {
           throw toFailure(error, current.step.id);
+        } finally {
+          if (current.frame.cursor) current.frame.cursor.live = true;
         }
       }),
       noteError: fromPromise(async ({ input, system }) => {
@@ -136,7 +160,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         if (update) {
           try {
             const value = await renderValue(update.value, scopeOf(execution, frame, input.error), expressionContext);
-            await updateState(execution, step.id, update.path, 'set', value, 'error_state_update');
+            await updateState(execution, step.id, update.path, 'set', value, 'error_state_update', {
+              stepActorId: input.actorId,
+            });
           } catch (error) {
             throw toFailure(error, step.id);
           }
@@ -191,6 +217,23 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         ),
       );
     }
+    const occurrence = frame.cursor && execution.replay?.log.nextOccurrence(actorId, frame.cursor.since);
+    if (occurrence?.outcome)
+      return Promise.resolve(replayed(execution, step, frame, occurrence.outcome, occurrence.endSeq));
+    // Re-entered from the log (it had started): it resumes at its last attempt, without evaluating `when` again.
+    const started = occurrence?.started;
+    const resume = started
+      ? occurrence.retrying
+        ? { attempts: occurrence.retrying.attempt, retryAt: occurrence.retrying.until }
+        : { attempts: started.attempt - 1 }
+      : occurrence?.aborted
+        ? { attempts: 0 }
+        : undefined;
+    // Its children are looked up in the log after `since`; its evaluations read the state as of its start, unless
+    // it resumes into a new attempt (a pending retry), which starts now.
+    const stepFrame: Frame = started
+      ? { ...frame, cursor: { seq: started.seq, since: occurrence.since, live: occurrence.retrying !== undefined } }
+      : { ...frame, cursor: undefined };
     execution.running.add(actorId);
     const actor = createActor(stepMachine, {
       clock,
@@ -203,12 +246,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         // An mcp_call retries inside its tool call (its retry fields are the call's policy); a poll bounds itself.
         retry: step.type === 'mcp_call' ? { ...step.onError.retry, maxRetries: 0 } : step.onError.retry,
         attemptTimeoutMs: step.type === 'mcp_call' || step.type === 'poll' ? undefined : step.timeoutMs,
-        hasWhen: step.when !== undefined,
+        hasWhen: step.when !== undefined && resume === undefined,
         hasCleanup: step.cleanup.length > 0,
         startedAt: clock.now(),
+        ...(resume === undefined ? {} : { resume }),
       },
     });
-    jobs.set(actor.system, { execution, step, frame, actorId });
+    jobs.set(actor.system, { execution, step, frame: stepFrame, actorId, occurrence });
     actor.on('*', (fact) => deps.record(execution.runId, fact));
     return new Promise<StepOutcome>((resolve, reject) => {
       const onAbort = () => actor.send({ type: 'CANCEL', reason: abortReason(frame.signal), at: clock.now() });
@@ -216,6 +260,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         frame.signal.removeEventListener('abort', onAbort);
         jobs.delete(actor.system);
         execution.running.delete(actorId);
+        // A step ran live: what its parent evaluates from now on sees the live state.
+        if (frame.cursor) frame.cursor.live = true;
       };
       actor.subscribe({
         complete: () => {
@@ -239,6 +285,22 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       actor.start();
       if (frame.signal.aborted) onAbort();
     });
+  }
+
+  /** A step execution the log says ended: its recorded outcome, without running it or recording anything. */
+  function replayed(
+    execution: WorkflowExecution,
+    step: CompiledStep,
+    frame: Frame,
+    outcome: StepOutcome,
+    endSeq: number | undefined,
+  ): StepOutcome {
+    const record = recordOf(outcome);
+    execution.steps[step.id] = record;
+    if (frame.iterationSteps) frame.iterationSteps[step.id] = record;
+    if (step.type === 'return' && outcome.status === 'succeeded') execution.returned = { value: outcome.result };
+    if (frame.cursor && endSeq !== undefined) frame.cursor.seq = Math.max(frame.cursor.seq, endSeq);
+    return outcome;
   }
 
   /** Runs steps in order; a failed or cancelled step stops the list with its failure. Resolves with the last result. */
@@ -275,19 +337,26 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     operation: StateOperation,
     value: unknown,
     recordedOp: StateOperation | 'error_state_update' = operation,
+    options: StateUpdateOptions = {},
   ): Promise<unknown> {
     const apply = async (): Promise<unknown> => {
-      const updated = applyStateOperation(execution.state, path, operation, value);
+      // Already recorded (a resumed run found it in the log): the state has it; its computed fields are redone.
+      const updated = options.recorded
+        ? { state: execution.state, value }
+        : applyStateOperation(execution.state, path, operation, value);
       execution.state = updated.state;
-      deps.record(execution.runId, {
-        type: 'workflow.state.updated',
-        actorId: execution.actorId,
-        at: clock.now(),
-        stepId,
-        path: [...path],
-        op: recordedOp,
-        ...(updated.value === undefined ? {} : { value: updated.value }),
-      });
+      if (!options.recorded) {
+        deps.record(execution.runId, {
+          type: 'workflow.state.updated',
+          actorId: execution.actorId,
+          at: clock.now(),
+          stepId,
+          path: [...path],
+          op: recordedOp,
+          ...(updated.value === undefined ? {} : { value: updated.value }),
+          ...(options.stepActorId === undefined ? {} : { stepActorId: options.stepActorId }),
+        });
+      }
       checkStateSize(execution, stepId);
       const dotted = path.join('.');
       const { computed, traces } = await evaluateComputed(
@@ -359,14 +428,18 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       runSteps: fromPromise(async ({ input, system }) => {
         const execution = executions.get(system);
         if (!execution) throw new Error(`no workflow execution ${input.actorId}`);
+        const replay = execution.replay;
         const frame: Frame = {
           prefix: execution.prefix,
           parentId: execution.actorId,
           signal: execution.controller.signal,
           locals: undefined,
           error: undefined,
+          ...(replay ? { cursor: { seq: replay.since, since: replay.since, live: true } } : {}),
         };
         try {
+          // Re-entered from the log: state and computed were folded from it, their evaluations are recorded there.
+          if (replay) return await runReplayedSteps(execution, frame);
           const { computed, traces } = await evaluateComputed(
             execution.workflow.computed,
             scopeOf(execution, frame),
@@ -393,10 +466,24 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     },
   });
 
+  async function runReplayedSteps(execution: WorkflowExecution, frame: Frame): Promise<StepsOutput> {
+    try {
+      await runStepList(execution, execution.workflow.steps, frame);
+    } catch (error) {
+      throw { ...toFailure(error, execution.actorId), steps: execution.stepsExecuted };
+    }
+    return { result: execution.returned?.value ?? null, steps: execution.stepsExecuted, at: clock.now() };
+  }
+
   function runWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome> {
     const actor = createActor(workflowActor, { clock, input });
     executions.set(actor.system, execution);
-    actor.on('*', (fact) => deps.record(execution.runId, fact));
+    const replaying = execution.replay !== undefined;
+    actor.on('*', (fact) => {
+      // A workflow re-entered from the log started there: it goes on without starting again.
+      if (replaying && fact.type === 'workflow.started') return;
+      deps.record(execution.runId, fact);
+    });
     return new Promise<WorkflowOutcome>((resolve, reject) => {
       actor.subscribe({
         complete: () => {
@@ -421,7 +508,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     ...deps,
     runStep,
     runSteps: runStepList,
-    updateState,
+    updateState: (execution, stepId, path, operation, value, options) =>
+      updateState(execution, stepId, path, operation, value, operation, options),
     scopeOf,
     expressionContext,
     runSubWorkflow: (execution, input) => runWorkflow(execution, input),

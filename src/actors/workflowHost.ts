@@ -12,6 +12,18 @@ import type { Logger } from './logger.js';
 import type { CallOptions, RecordedOutcome } from './runtime.js';
 import { createExecutor } from './workflowExecutor.js';
 import { createExecution, workflowHash, type WorkflowExecution } from './workflowExecution.js';
+import { createReplayLog, type ReplayLog } from './workflowReplay.js';
+import {
+  checkResolution,
+  checkResumable,
+  checkSameDefinition,
+  resumeInputs,
+  runLogState,
+  workflowToLoad,
+  type Resolution,
+  type ResumeOptions,
+} from './workflowResume.js';
+import type { EventEnvelope } from '../events/envelope.js';
 
 export interface SpawnOptions {
   /** The run's id (a new ULID by default); a run with this id must not be running here already. */
@@ -53,6 +65,11 @@ export interface WorkflowHandle {
   readonly done: Promise<WorkflowFinal>;
   /** Cancels in-flight steps and calls, runs their cleanup, then ends the run as cancelled. */
   cancel(reason?: string): void;
+  /**
+   * Answers the escalation the run waits on (`done` settled with status `escalated`): records `workflow.resolved`
+   * and continues the run here; resolves with its new final. Rejects when the run is not waiting.
+   */
+  resolve(resolution: Resolution): Promise<WorkflowFinal>;
 }
 
 export interface WorkflowSummary {
@@ -72,6 +89,10 @@ export interface WorkflowHostDeps {
   /** Waits until the run's events are durable and ends its recording. */
   finishRun(runId: string): Promise<void>;
   subscribeRun(runId: string, listener: (event: RetraceEvent) => void): () => void;
+  /** The run's recorded events in seq order (a resume reads them); throws without a store. */
+  readRun(runId: string): Promise<EventEnvelope[]>;
+  /** Continues the run's seq after `lastSeq` (its last recorded event). */
+  continueRun(runId: string, lastSeq: number): void;
   isClosed(): boolean;
   /** Connects the servers the workflow declares for this run; throws when one clashes; the release runs at its end. */
   attachServers?(workflow: CompiledWorkflow): () => void;
@@ -79,6 +100,10 @@ export interface WorkflowHostDeps {
 
 export interface WorkflowHost {
   spawn(workflow: CompiledWorkflow | string, inputs?: Record<string, unknown>, options?: SpawnOptions): WorkflowHandle;
+  /** Continues an unfinished run of the store from its events (see docs/workflows.md, "Resuming"). */
+  resume(runId: string, options?: ResumeOptions): Promise<WorkflowHandle>;
+  /** Answers the escalation a run waits on and continues it here; resolves with its new final. */
+  resolve(runId: string, resolution: Resolution, options?: ResumeOptions): Promise<WorkflowFinal>;
   list(): WorkflowSummary[];
   /** Cancels every running workflow and waits for them to end. */
   close(): Promise<void>;
@@ -89,6 +114,24 @@ interface Entry {
   summary: WorkflowSummary;
   execution: WorkflowExecution | undefined;
   final: WorkflowFinal | undefined;
+  /** A cancel asked for before the execution existed. */
+  cancelled: string | undefined;
+  /** Kept while the run waits on an escalation, so a resolution can continue it without loading it again. */
+  waiting: { workflow: CompiledWorkflow; inputs: Record<string, unknown> } | undefined;
+  unsubscribers: Array<() => void>;
+}
+
+/** How an execution starts: a new run, or a run re-entered from its log. */
+interface Resumed {
+  log: ReplayLog;
+  started: EventEnvelope;
+  reason: string;
+}
+
+interface Start {
+  workflow: CompiledWorkflow;
+  inputs: Record<string, unknown>;
+  resumed?: Resumed;
 }
 
 export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
@@ -109,84 +152,117 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     return (await loadWorkflow(workflow, { config: deps.config })).workflow;
   }
 
-  function spawn(
-    workflow: CompiledWorkflow | string,
-    given: Record<string, unknown> = {},
-    options: SpawnOptions = {},
-  ): WorkflowHandle {
+  function checkOpen(): void {
     if (deps.isClosed()) throw new RetraceError(ErrorCode.closed, 'the runtime is closed');
-    const runId = options.runId ?? newRunId();
-    const existing = entries.get(runId);
-    if (existing && existing.summary.status === 'running') {
-      throw new RetraceError(ErrorCode.badArguments, `run ${runId} is already running`);
+  }
+
+  function checkNotRunning(runId: string): void {
+    if (entries.get(runId)?.summary.status === 'running') {
+      throw new RetraceError(ErrorCode.runState, `run ${runId} is already running in this runtime`);
     }
-    let cancelled: string | undefined;
-    const unsubscribers: Array<() => void> = [];
-    const entry: Entry = {
-      handle: undefined as unknown as WorkflowHandle,
-      summary: {
-        runId,
-        name: typeof workflow === 'string' ? workflow : workflow.name,
-        status: 'running',
+  }
+
+  /** Runs one execution of the entry's run to its final (a spawn, a resume, or the continuation after a resolve). */
+  async function execute(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal> {
+    const { runId } = entry.summary;
+    // Started after the caller has had the handle, so its subscribers see the first event.
+    await Promise.resolve();
+    const { workflow, inputs, resumed } = await start();
+    // The servers the workflow declares, connected for this execution and released at its end.
+    const releaseServers = deps.attachServers?.(workflow);
+    const execution = createExecution({ runId, workflow, inputs, actorId: runId, prefix: '' });
+    let startedAt = clock.now();
+    if (resumed) {
+      const { log, started, reason } = resumed;
+      deps.continueRun(runId, log.lastSeq);
+      deps.record(runId, {
+        type: 'workflow.resumed',
+        actorId: runId,
+        at: clock.now(),
+        previousSeq: log.lastSeq,
+        stepsReplayed: log.recordedOutcomes,
+        reason,
+      });
+      execution.replay = { log, since: 0 };
+      Object.assign(execution, log.stateAt(runId, workflow.initialState));
+      startedAt = started.ts;
+    }
+    entry.execution = execution;
+    entry.summary.name = workflow.name;
+    if (entry.cancelled !== undefined) execution.controller.abort(entry.cancelled);
+    try {
+      const outcome = await executor.runWorkflow(execution, {
+        actorId: runId,
+        parentId: undefined,
+        stepId: undefined,
+        name: workflow.name,
+        file: workflow.file,
+        hash: workflowHash(workflow),
+        inputs,
+        // A resumed run keeps the deadline it started with.
+        timeoutMs:
+          workflow.timeoutMs === undefined ? undefined : Math.max(0, startedAt + workflow.timeoutMs - clock.now()),
         startedAt: clock.now(),
-      },
-      execution: undefined,
-      final: undefined,
-    };
-
-    async function run(): Promise<WorkflowFinal> {
-      // Started after the caller has had the handle, so its subscribers see the first event.
-      await Promise.resolve();
-      const compiled = await load(workflow);
-      // Released with the subscriptions, once the run has ended (see `done` below).
-      if (deps.attachServers) unsubscribers.push(deps.attachServers(compiled));
-      const inputs = resolveInputs(compiled, given);
-      const execution = createExecution({ runId, workflow: compiled, inputs, actorId: runId, prefix: '' });
-      entry.execution = execution;
-      entry.summary.name = compiled.name;
-      if (cancelled !== undefined) execution.controller.abort(cancelled);
-      try {
-        const outcome = await executor.runWorkflow(execution, {
-          actorId: runId,
-          parentId: undefined,
-          stepId: undefined,
-          name: compiled.name,
-          file: compiled.file,
-          hash: workflowHash(compiled),
-          inputs,
-          timeoutMs: compiled.timeoutMs,
-          startedAt: clock.now(),
-        });
-        await deps.finishRun(runId);
-        const final: WorkflowFinal = {
-          runId,
-          status: outcome.status,
-          state: execution.state,
-          computed: execution.computed,
-          result: outcome.result ?? null,
-          steps: outcome.steps,
-          ...(outcome.error === undefined ? {} : { error: outcome.error }),
-        };
-        entry.final = final;
-        entry.summary.status = final.status;
-        // The final has what a snapshot shows of an ended run: the execution (step results, inputs) can go.
-        entry.execution = undefined;
-        return final;
-      } catch (error) {
-        entry.summary.status = 'failed';
-        throw error;
-      }
+      });
+      await deps.finishRun(runId);
+      const final: WorkflowFinal = {
+        runId,
+        status: outcome.status,
+        state: execution.state,
+        computed: execution.computed,
+        result: outcome.result ?? null,
+        steps: outcome.steps,
+        ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      };
+      entry.final = final;
+      entry.summary.status = final.status;
+      entry.waiting = final.status === 'escalated' ? { workflow, inputs } : undefined;
+      // The final has what a snapshot shows of an ended run: the execution (step results, inputs) can go.
+      entry.execution = undefined;
+      return final;
+    } catch (error) {
+      entry.summary.status = 'failed';
+      throw error;
+    } finally {
+      releaseServers?.();
     }
+  }
 
-    const done = run();
+  /** Runs the execution; a run that ended (not waiting on a person) lets its subscribers go. */
+  function launch(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal> {
+    entry.summary.status = 'running';
+    entry.final = undefined;
+    const done = execute(entry, start);
     done
-      .catch(() => undefined)
-      .finally(() => {
-        for (const unsubscribe of unsubscribers) unsubscribe();
+      .then(
+        (final) => final.status !== 'escalated',
+        () => true,
+      )
+      .then((ended) => {
+        if (!ended) return;
+        for (const unsubscribe of entry.unsubscribers.splice(0)) unsubscribe();
       })
       .catch(() => undefined);
-    if (entry.summary.status === 'running') void done.catch(() => (entry.summary.status = 'failed'));
+    void done.catch(() => (entry.summary.status = 'failed'));
+    return done;
+  }
 
+  function createEntry(runId: string, name: string): Entry {
+    const entry: Entry = {
+      handle: undefined as unknown as WorkflowHandle,
+      summary: { runId, name, status: 'running', startedAt: clock.now() },
+      execution: undefined,
+      final: undefined,
+      cancelled: undefined,
+      waiting: undefined,
+      unsubscribers: [],
+    };
+    entries.set(runId, entry);
+    return entry;
+  }
+
+  function handleOf(entry: Entry, done: Promise<WorkflowFinal>): WorkflowHandle {
+    const { runId } = entry.summary;
     const handle: WorkflowHandle = {
       runId,
       done,
@@ -205,7 +281,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
       },
       subscribe(listener) {
         const unsubscribe = deps.subscribeRun(runId, listener);
-        unsubscribers.push(unsubscribe);
+        entry.unsubscribers.push(unsubscribe);
         return unsubscribe;
       },
       cancel(reason = 'cancelled by the caller') {
@@ -213,16 +289,108 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         const execution = entry.execution;
         if (execution?.cancel) execution.cancel(reason);
         else if (execution) execution.controller.abort(reason);
-        else cancelled ??= reason;
+        else entry.cancelled ??= reason;
       },
+      resolve: (resolution) => resolve(runId, resolution),
     };
     entry.handle = handle;
-    entries.set(runId, entry);
     return handle;
+  }
+
+  function spawn(
+    workflow: CompiledWorkflow | string,
+    given: Record<string, unknown> = {},
+    options: SpawnOptions = {},
+  ): WorkflowHandle {
+    checkOpen();
+    const runId = options.runId ?? newRunId();
+    checkNotRunning(runId);
+    const entry = createEntry(runId, typeof workflow === 'string' ? workflow : workflow.name);
+    const done = launch(entry, async () => {
+      const compiled = await load(workflow);
+      return { workflow: compiled, inputs: resolveInputs(compiled, given) };
+    });
+    return handleOf(entry, done);
+  }
+
+  /** Runs being resumed or resolved: a second resume or resolution of one of them is refused. */
+  const continuing = new Set<string>();
+
+  async function exclusively<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    checkOpen();
+    checkNotRunning(runId);
+    if (continuing.has(runId)) {
+      throw new RetraceError(ErrorCode.runState, `run ${runId} is already being resumed in this runtime`);
+    }
+    continuing.add(runId);
+    try {
+      return await work();
+    } finally {
+      continuing.delete(runId);
+    }
+  }
+
+  function replayOf(runId: string, events: EventEnvelope[], started: EventEnvelope, reason: string): Resumed {
+    return { log: createReplayLog(runId, events), started, reason };
+  }
+
+  function resume(runId: string, options: ResumeOptions = {}): Promise<WorkflowHandle> {
+    return exclusively(runId, async () => {
+      const events = await deps.readRun(runId);
+      const state = runLogState(runId, events);
+      checkResumable(runId, state);
+      const workflow = await load(workflowToLoad(runId, state.started, options.workflow));
+      checkSameDefinition(runId, state.started, workflow, options.force ?? false);
+      const inputs = resumeInputs(runId, state.started, workflow, options.inputs);
+      const resumed = replayOf(runId, events, state.started, 'resumed after the process stopped');
+      const entry = createEntry(runId, workflow.name);
+      return handleOf(
+        entry,
+        launch(entry, () => Promise.resolve({ workflow, inputs, resumed })),
+      );
+    });
+  }
+
+  function resolve(runId: string, resolution: Resolution, options: ResumeOptions = {}): Promise<WorkflowFinal> {
+    const continued = exclusively(runId, async () => {
+      const events = await deps.readRun(runId);
+      const state = runLogState(runId, events);
+      const stepActorId = checkResolution(runId, state, resolution);
+      const entry = entries.get(runId);
+      const known = entry?.waiting;
+      // Loaded and checked before the resolution is recorded: one the run cannot act on is not written.
+      const workflow = known?.workflow ?? (await load(workflowToLoad(runId, state.started, options.workflow)));
+      checkSameDefinition(runId, state.started, workflow, options.force ?? false);
+      const inputs = known?.inputs ?? resumeInputs(runId, state.started, workflow, options.inputs);
+      deps.continueRun(runId, events.at(-1)?.seq ?? 0);
+      deps.record(runId, {
+        type: 'workflow.resolved',
+        actorId: runId,
+        at: clock.now(),
+        stepActorId,
+        action: resolution.action,
+        ...(resolution.action === 'value' ? { value: resolution.value } : {}),
+        ...(resolution.by === undefined ? {} : { by: resolution.by }),
+        ...(resolution.note === undefined ? {} : { note: resolution.note }),
+      });
+      await deps.finishRun(runId);
+      // The run goes on through the resume path: the resolution is in the log it reads.
+      const target = entry ?? createEntry(runId, workflow.name);
+      const reason = `resolved: ${resolution.action}`;
+      const done = launch(target, async () => {
+        const resumed = replayOf(runId, await deps.readRun(runId), state.started, reason);
+        return { workflow, inputs, resumed };
+      });
+      if (!entry) handleOf(target, done);
+      return { done };
+    });
+    return continued.then(({ done }) => done);
   }
 
   return {
     spawn,
+    resume,
+    resolve,
     list: () => [...entries.values()].map((entry) => ({ ...entry.summary })),
     async close() {
       const running = [...entries.values()].filter((entry) => entry.summary.status === 'running');

@@ -45,14 +45,24 @@ export interface StepKindDeps {
     path: readonly string[],
     operation: StateOperation,
     value: unknown,
+    options?: StateUpdateOptions,
   ): Promise<unknown>;
   runSubWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome>;
+}
+
+export interface StateUpdateOptions {
+  /** The step actor making the update, recorded with it (a resume finds its own update by it). */
+  stepActorId?: string;
+  /** Already in the log and in the state (a resumed run found it): only its computed fields are evaluated. */
+  recorded?: boolean;
 }
 
 /** One attempt: the frame's signal, this step's actor id, the attempt number. */
 export interface Attempt extends Frame {
   actorId: string;
   attempt: number;
+  /** A resumed run re-enters this attempt: it had started (at this seq and clock time) when the process stopped. */
+  replaying?: { seq: number; at: number; since: number } | undefined;
 }
 
 export async function executeStep(
@@ -79,17 +89,28 @@ export async function executeStep(
       return { branch: holds ? 'then' : 'else' };
     }
     case 'state_update': {
+      const applied =
+        attempt.replaying &&
+        execution.replay?.log.stateUpdateAfter(execution.actorId, attempt.actorId, attempt.replaying.since);
+      // The update is in the log (the crash came after it): applying it again would count an increment twice.
+      if (applied) {
+        return deps.updateState(execution, step.id, step.path, 'set', applied.value, {
+          recorded: true,
+          stepActorId: attempt.actorId,
+        });
+      }
       const value = step.value === undefined ? undefined : await render(step.value);
-      return deps.updateState(execution, step.id, step.path, step.operation, value);
+      return deps.updateState(execution, step.id, step.path, step.operation, value, { stepActorId: attempt.actorId });
     }
     case 'error': {
       const message = await render(step.message);
       return fail({ message: typeof message === 'string' ? message : JSON.stringify(message), type: 'error' });
     }
     case 'wait': {
-      const started = deps.clock.now();
+      // A resumed wait keeps the deadline it had.
+      const started = attempt.replaying?.at ?? deps.clock.now();
       if (step.durationMs !== undefined) {
-        await sleep(deps.clock, step.durationMs, attempt.signal);
+        await sleep(deps.clock, Math.max(0, started + step.durationMs - deps.clock.now()), attempt.signal);
       } else if (step.until !== undefined) {
         while (!(await evaluateCondition(step.until, scope(), deps.expressionContext))) {
           await sleep(deps.clock, step.intervalMs, attempt.signal);
@@ -130,12 +151,15 @@ async function callTool(
   const args = await renderValue(step.arguments, deps.scopeOf(execution, attempt), deps.expressionContext);
   const workflowPolicy: ParsedToolPolicyConfig =
     execution.workflow.tools[`${server}/${step.tool}`] ?? execution.workflow.tools[step.tool] ?? {};
+  // A resumed attempt's call goes on from its recorded events (see toolCallResume.ts).
+  const recorded = attempt.replaying && execution.replay?.log.toolCallEvents(attempt.actorId, attempt.replaying.since);
   const outcome = await deps.callTool(server, step.tool, (args ?? {}) as Record<string, unknown>, {
     runId: execution.runId,
     parentId: attempt.actorId,
     parsedPolicy: { ...workflowPolicy, ...step.policy },
     toolPolicies: execution.workflow.tools,
     signal: attempt.signal,
+    ...(recorded && recorded.length > 0 ? { resume: recorded } : {}),
   });
   switch (outcome.status) {
     case 'succeeded':
@@ -187,6 +211,12 @@ async function shellCommand(
   render: (template: Parameters<typeof renderValue>[0]) => Promise<unknown>,
   fail: (error: Omit<StepError, 'step_id'>) => never,
 ): Promise<unknown> {
+  if (attempt.replaying && !step.idempotent) {
+    return fail({
+      message: `${step.id}: the command was running when the process stopped; it may have taken effect, and the step is not idempotent (say \`idempotent: true\` to run it again on resume)`,
+      type: StepErrorType.escalated,
+    });
+  }
   const words = await Promise.all(step.argv.map(async (word) => asText(await render(word))));
   const env: Record<string, string> = {};
   for (const [name, template] of step.env) env[name] = asText(await render(template));
@@ -233,7 +263,8 @@ async function poll(
   fail: (error: Omit<StepError, 'step_id'>) => never,
 ): Promise<unknown> {
   const { clock } = deps;
-  const deadline = step.timeoutMs === undefined ? undefined : clock.now() + step.timeoutMs;
+  const startedAt = attempt.replaying?.at ?? clock.now();
+  const deadline = step.timeoutMs === undefined ? undefined : startedAt + step.timeoutMs;
   const inside: Frame = { ...attempt, parentId: attempt.actorId };
   // Cancel steps run to their end, whatever stopped the polling.
   const cancelFrame = (locals: Frame['locals']): Frame => ({ ...inside, locals, signal: new AbortController().signal });
@@ -415,6 +446,12 @@ async function subWorkflow(
     actorId,
     prefix: `${attempt.actorId}/`,
   });
+  const log = execution.replay?.log;
+  if (attempt.replaying && log?.startedAfter(actorId, attempt.replaying.since)) {
+    // The sub-workflow had started: it is re-entered from the log too, with its state as recorded.
+    child.replay = { log, since: attempt.replaying.since };
+    Object.assign(child, log.stateAt(actorId, step.workflow.initialState));
+  }
   const onAbort = () => child.controller.abort(attempt.signal.reason);
   attempt.signal.addEventListener('abort', onAbort, { once: true });
   if (attempt.signal.aborted) onAbort();

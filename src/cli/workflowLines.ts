@@ -32,6 +32,10 @@ export function workflowLine(event: RetraceEvent): string | undefined {
       return event.parentId === undefined ? `✗ workflow failed: ${firstLine(event.data.error.message)}` : undefined;
     case 'workflow.escalated':
       return event.parentId === undefined ? `‼ workflow escalated: ${firstLine(event.data.error.message)}` : undefined;
+    case 'workflow.resumed':
+      return `↺ workflow resumed (${event.data.reason}; ${event.data.stepsReplayed} steps from the log)`;
+    case 'workflow.resolved':
+      return `✓ ${event.data.stepActorId} resolved: ${event.data.action}${event.data.by === undefined ? '' : ` by ${event.data.by}`}`;
     case 'workflow.cancelled':
       return event.parentId === undefined ? `■ workflow cancelled: ${event.data.reason}` : undefined;
     default: {

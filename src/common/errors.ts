@@ -16,6 +16,12 @@ export const ErrorCode = {
   workflow: 'E_WORKFLOW',
   workflowParse: 'E_WORKFLOW_PARSE',
   expression: 'E_EXPRESSION',
+  /** No run with that id in the store. */
+  unknownRun: 'E_UNKNOWN_RUN',
+  /** The run is not in a state that allows it (resume an ended run, resolve a run that is not waiting, …). */
+  runState: 'E_RUN_STATE',
+  /** The workflow changed since the run started (its definition hash differs): resume with `force`. */
+  workflowChanged: 'E_WORKFLOW_CHANGED',
   /** The file log is held by another live process (its `LOCK` file names the pid). */
   logLocked: 'E_LOG_LOCKED',
   /** Damaged bytes in the middle of the file log (a segment and byte offset). */

@@ -47,6 +47,8 @@ export const RetraceEvent = z.discriminatedUnion('type', [
   eventOf('workflow.failed', wf['workflow.failed']),
   eventOf('workflow.escalated', wf['workflow.escalated']),
   eventOf('workflow.cancelled', wf['workflow.cancelled']),
+  eventOf('workflow.resolved', wf['workflow.resolved']),
+  eventOf('workflow.resumed', wf['workflow.resumed']),
 ]);
 export type RetraceEvent = z.infer<typeof RetraceEvent>;
 

@@ -13,6 +13,8 @@ export const WorkflowErrorData = z
     /** `timeout`, `exit_code`, `error`, `escalated`, `cancelled`, a tool failure's kind, … */
     type: z.string(),
     step_id: z.string().optional(),
+    /** The actor id of the step the failure started in (`deploy`, `per_region[1].record`): an escalation waits there. */
+    actor_id: z.string().optional(),
     attempt: z.number().int().min(1).optional(),
     exit_code: z.number().int().optional(),
     escalation: EscalationRecord.optional(),
@@ -71,6 +73,8 @@ export const StepCancelledData = z.object({ ...onStep, reason: z.string() });
 
 export const StateUpdatedData = z.object({
   stepId: z.string(),
+  /** The step actor that made it (`each[1].add`): a resumed step finds its own update by it. */
+  stepActorId: z.string().optional(),
   /** Dotted path segments in state (`['raw', 'attempts']`). */
   path: z.array(z.string()),
   op: z.enum(['set', 'increment', 'decrement', 'append', 'merge', 'delete', 'error_state_update']),
@@ -96,8 +100,36 @@ export const WorkflowSucceededData = z.object({ result: z.unknown().optional(), 
 
 export const WorkflowFailedData = z.object({ error: WorkflowErrorData, steps: z.number().int().min(0) });
 
-/** The run stopped on an escalation: a person decides what happens next (`retrace resolve`, a later issue). */
-export const WorkflowEscalatedData = z.object({ error: WorkflowErrorData, steps: z.number().int().min(0) });
+/** The run waits on an escalation: a person decides what happens next (`retrace resolve`, `handle.resolve()`). */
+export const WorkflowEscalatedData = z.object({
+  error: WorkflowErrorData,
+  steps: z.number().int().min(0),
+  /** The step actor that waits for the resolution. */
+  stepActorId: z.string().optional(),
+});
+
+export const ResolutionAction = z.enum(['retry', 'skip', 'abort', 'value']);
+export type ResolutionAction = z.infer<typeof ResolutionAction>;
+
+/** A person's answer to an escalated run; the run continues through the resume path. */
+export const WorkflowResolvedData = z.object({
+  /** The step actor that waited. */
+  stepActorId: z.string(),
+  /** retry: the step runs again from attempt 1; skip: its result is null; value: its result is `value`; abort: the run fails. */
+  action: ResolutionAction,
+  value: z.unknown().optional(),
+  by: z.string().optional(),
+  note: z.string().optional(),
+});
+
+/** A run continued from its events after its process stopped (or after a resolution). */
+export const WorkflowResumedData = z.object({
+  /** The run's last seq before this event. */
+  previousSeq: z.number().int().min(0),
+  /** Step executions whose recorded outcome was taken from the log instead of running them again. */
+  stepsReplayed: z.number().int().min(0),
+  reason: z.string(),
+});
 
 export const WorkflowCancelledData = z.object({ reason: z.string(), steps: z.number().int().min(0) });
 
@@ -117,6 +149,8 @@ export const workflowDataSchemas = {
   'workflow.failed': WorkflowFailedData,
   'workflow.escalated': WorkflowEscalatedData,
   'workflow.cancelled': WorkflowCancelledData,
+  'workflow.resolved': WorkflowResolvedData,
+  'workflow.resumed': WorkflowResumedData,
 } as const;
 
 /** What the machines say of type `T`, as it becomes an event's data. */
@@ -147,4 +181,6 @@ const _everyWorkflowPayloadFits: EveryPayloadFits = {
   'workflow.failed': true,
   'workflow.escalated': true,
   'workflow.cancelled': true,
+  'workflow.resolved': true,
+  'workflow.resumed': true,
 };

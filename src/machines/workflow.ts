@@ -102,6 +102,7 @@ export const workflowMachine = setup({
       ...where(context),
       error: context.error ?? unknownError,
       steps: context.steps,
+      ...(context.error?.actor_id === undefined ? {} : { stepActorId: context.error.actor_id }),
     })),
     emitCancelled: emit(({ context }) => ({
       type: 'workflow.cancelled' as const,

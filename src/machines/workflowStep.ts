@@ -31,6 +31,11 @@ export function asFailure(error: unknown, now: number): ExecuteFailure {
   return { error: { message, type: 'internal' }, at: now };
 }
 
+/** Escalated (waiting for a person) or aborted by one: no retry, continue or fallback recovers from it. */
+function needsPerson(error: StepError | undefined): boolean {
+  return error?.type === StepErrorType.escalated || error?.type === StepErrorType.aborted;
+}
+
 function notProvided(name: string): never {
   throw new Error(`workflowStepMachine: the ${name} actor was not provided`);
 }
@@ -67,15 +72,17 @@ export const workflowStepMachine = setup({
     hasWhen: ({ context }) => context.input.hasWhen,
     hasTimeout: ({ context }) => context.input.attemptTimeoutMs !== undefined,
     hasCleanup: ({ context }) => context.input.hasCleanup,
+    // An escalated step waits for a person: its cleanup runs only if they abort the run.
+    cleansUpNow: ({ context }) => context.input.hasCleanup && context.error?.type !== StepErrorType.escalated,
+    resumesInBackoff: ({ context }) => context.retryAt !== undefined,
     shouldRun: (_args, output: { run: boolean }) => output.run,
     wasCancelled: ({ context }) => context.error?.type === StepErrorType.cancelled,
     canRetry: ({ context }) =>
       context.input.strategy === 'retry' &&
-      context.error?.type !== StepErrorType.escalated &&
+      !needsPerson(context.error) &&
       context.attempt <= context.input.retry.maxRetries,
     recovers: ({ context }) =>
-      (context.input.strategy === 'continue' || context.input.strategy === 'fallback') &&
-      context.error?.type !== StepErrorType.escalated,
+      (context.input.strategy === 'continue' || context.input.strategy === 'fallback') && !needsPerson(context.error),
   },
   actions: {
     startAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, error: undefined })),
@@ -84,7 +91,12 @@ export const workflowStepMachine = setup({
       const failure = asFailure(params.error, context.now);
       return {
         now: Math.max(context.now, failure.at),
-        error: { ...failure.error, step_id: failure.error.step_id ?? context.input.stepId, attempt: context.attempt },
+        error: {
+          ...failure.error,
+          step_id: failure.error.step_id ?? context.input.stepId,
+          actor_id: failure.error.actor_id ?? context.input.actorId,
+          attempt: context.attempt,
+        },
       };
     }),
     recordTimeout: assign(({ context }) => ({
@@ -164,18 +176,26 @@ export const workflowStepMachine = setup({
   id: 'step',
   context: ({ input }) => ({
     input,
-    attempt: 0,
+    attempt: input.resume?.attempts ?? 0,
     now: input.startedAt,
     result: undefined,
     error: undefined,
-    retryAt: undefined,
+    retryAt: input.resume?.retryAt,
     cancelReason: undefined,
     status: undefined,
   }),
   initial: 'starting',
   on: { CANCEL: { target: '.cancelling', actions: 'recordCancel' } },
   states: {
-    starting: { always: [{ guard: 'hasWhen', target: 'checking' }, { target: 'running' }] },
+    starting: {
+      always: [
+        { guard: 'resumesInBackoff', target: 'resumingBackoff' },
+        { guard: 'hasWhen', target: 'checking' },
+        { target: 'running' },
+      ],
+    },
+    /** A resumed step whose retry was pending: it keeps the recorded deadline, without recording it again. */
+    resumingBackoff: { after: { retryDelay: { target: 'running', actions: 'retryDue' } } },
     checking: {
       invoke: {
         src: 'checkWhen',
@@ -253,7 +273,7 @@ export const workflowStepMachine = setup({
         },
       },
     },
-    failing: { on: { CANCEL: {} }, always: [{ guard: 'hasCleanup', target: 'cleaningUp' }, { target: 'failed' }] },
+    failing: { on: { CANCEL: {} }, always: [{ guard: 'cleansUpNow', target: 'cleaningUp' }, { target: 'failed' }] },
     cleaningUp: {
       // Cleanup runs to its end: a cancel arriving now changes nothing.
       on: { CANCEL: {} },

@@ -22,6 +22,8 @@ export type StepError = {
   message: string;
   type: string;
   step_id?: string;
+  /** The actor id of the step it started in; set by that step's machine (an escalation waits there). */
+  actor_id?: string;
   attempt?: number;
   exit_code?: number;
   /** The end of a failed command's output. */
@@ -36,6 +38,8 @@ export const StepErrorType = {
   timeout: 'timeout',
   cancelled: 'cancelled',
   escalated: 'escalated',
+  /** A person aborted an escalated run (`resolve --action abort`): nothing recovers from it. */
+  aborted: 'aborted',
 } as const;
 
 /** What a step execution resolves with (the executor's `execute` actor), stamped with the clock. */
@@ -63,6 +67,8 @@ export interface StepMachineInput {
   hasWhen: boolean;
   hasCleanup: boolean;
   startedAt: number;
+  /** A resumed step occurrence: the attempts it already made, and the recorded deadline of its pending retry. */
+  resume?: { attempts: number; retryAt?: number };
 }
 
 export type StepStatus = 'succeeded' | 'skipped' | 'fallback' | 'failed' | 'cancelled';
@@ -164,6 +170,7 @@ export type WorkflowEmitted =
   | (FactBase & {
       type: 'workflow.state.updated';
       stepId: string;
+      stepActorId?: string;
       path: string[];
       op: 'set' | 'increment' | 'decrement' | 'append' | 'merge' | 'delete' | 'error_state_update';
       value?: unknown;
@@ -172,5 +179,14 @@ export type WorkflowEmitted =
   | (FactBase & { type: 'workflow.warning'; message: string; stateBytes?: number })
   | (FactBase & { type: 'workflow.succeeded'; result?: unknown; steps: number })
   | (FactBase & { type: 'workflow.failed'; error: StepError; steps: number })
-  | (FactBase & { type: 'workflow.escalated'; error: StepError; steps: number })
+  | (FactBase & { type: 'workflow.escalated'; error: StepError; steps: number; stepActorId?: string })
+  | (FactBase & {
+      type: 'workflow.resolved';
+      stepActorId: string;
+      action: 'retry' | 'skip' | 'abort' | 'value';
+      value?: unknown;
+      by?: string;
+      note?: string;
+    })
+  | (FactBase & { type: 'workflow.resumed'; previousSeq: number; stepsReplayed: number; reason: string })
   | (FactBase & { type: 'workflow.cancelled'; reason: string; steps: number });

@@ -42,7 +42,8 @@ export interface EventStore {
  * events say it runs on: a tool call or sub-workflow ending inside a workflow run does not end the run.
  */
 export function terminalStatus(type: string): RunSummary['status'] | undefined {
-  if (type.startsWith('workflow.step.')) return 'running';
+  if (type.startsWith('workflow.step.') || type === 'workflow.resumed' || type === 'workflow.resolved')
+    return 'running';
   switch (type) {
     case 'workflow.succeeded':
       return 'succeeded';

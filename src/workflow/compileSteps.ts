@@ -164,7 +164,12 @@ function compileStep(
           policy: callPolicy(step, onError),
         };
       case 'shell_command':
-        return { ...base, type: 'shell_command', ...shellCommand(compiler, step, path, visibility) };
+        return {
+          ...base,
+          type: 'shell_command',
+          ...shellCommand(compiler, step, path, visibility),
+          idempotent: step.idempotent ?? false,
+        };
       case 'conditional':
         return {
           ...base,

@@ -69,6 +69,8 @@ export interface ShellCommandStep extends StepBase {
   argv: ValueTemplate[];
   env: Array<[string, ValueTemplate]>;
   cwd?: ValueTemplate;
+  /** May run again after a crash cut it off (`idempotent: true`). */
+  idempotent: boolean;
 }
 
 export interface ConditionalStep extends StepBase {

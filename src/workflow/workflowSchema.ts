@@ -105,6 +105,8 @@ export const ShellCommandStep = z.strictObject({
   command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().min(1).optional(),
+  /** Safe to run again when a crash cut it off mid-run (false by default: a resumed run escalates instead). */
+  idempotent: z.boolean().optional(),
 });
 
 export const ConditionalStep = z.strictObject({
