@@ -110,6 +110,8 @@ export interface Runtime {
    * escalation, running here, or its workflow changed (unless `force`).
    */
   resume(runId: string, options?: ResumeOptions): Promise<WorkflowHandle>;
+  /** The store's workflow runs that are unfinished and not waiting on a person (`retrace resume --all`). */
+  resumable(): Promise<string[]>;
   /** Answers the escalation a run waits on (`workflow.resolved`) and continues it in this runtime. */
   resolve(runId: string, resolution: Resolution, options?: ResumeOptions): Promise<WorkflowFinal>;
   /** The workflows this runtime is running or has run. */
@@ -512,6 +514,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     callTool,
     record: (runId, fact) => record(runId, fact),
     finishRun: recorded,
+    durable,
     subscribeRun(runId, listener) {
       let listeners = runListeners.get(runId);
       if (!listeners) runListeners.set(runId, (listeners = new Set()));
@@ -526,6 +529,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return store.read(runId);
     },
     continueRun: (runId, lastSeq) => eventWriter.resumeRun(runId, lastSeq),
+    listRuns: async () => (store ? (await store.runs()).map((run) => run.runId) : []),
     isClosed: () => closed,
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
   });
@@ -544,6 +548,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     spawn: (workflow, inputs, spawnOptions) => workflows.spawn(workflow, inputs, spawnOptions),
     resume: (runId, resumeOptions) => workflows.resume(runId, resumeOptions),
     resolve: (runId, resolution, resumeOptions) => workflows.resolve(runId, resolution, resumeOptions),
+    resumable: () => workflows.resumable(),
     list: () => workflows.list(),
     config,
     clock,

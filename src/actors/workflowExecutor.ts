@@ -48,6 +48,7 @@ export interface ExecutorDeps extends Omit<
   clock: Clock;
   random: RandomSource;
   record(runId: string, fact: WorkflowEmitted): void;
+  durable(runId: string): Promise<void>;
 }
 
 interface StepJob {

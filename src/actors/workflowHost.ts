@@ -86,11 +86,15 @@ export interface WorkflowHostDeps {
   config: RuntimeConfig;
   callTool(server: string, tool: string, args: Record<string, unknown>, options: CallOptions): Promise<RecordedOutcome>;
   record(runId: string, fact: WorkflowEmitted): void;
+  /** Waits until what the run recorded so far is durable. */
+  durable(runId: string): Promise<void>;
   /** Waits until the run's events are durable and ends its recording. */
   finishRun(runId: string): Promise<void>;
   subscribeRun(runId: string, listener: (event: RetraceEvent) => void): () => void;
   /** The run's recorded events in seq order (a resume reads them); throws without a store. */
   readRun(runId: string): Promise<EventEnvelope[]>;
+  /** The ids of the store's runs. */
+  listRuns(): Promise<string[]>;
   /** Continues the run's seq after `lastSeq` (its last recorded event). */
   continueRun(runId: string, lastSeq: number): void;
   isClosed(): boolean;
@@ -105,6 +109,8 @@ export interface WorkflowHost {
   /** Answers the escalation a run waits on and continues it here; resolves with its new final. */
   resolve(runId: string, resolution: Resolution, options?: ResumeOptions): Promise<WorkflowFinal>;
   list(): WorkflowSummary[];
+  /** The store's workflow runs that are unfinished and not waiting on a person: what `resume --all` resumes. */
+  resumable(): Promise<string[]>;
   /** Cancels every running workflow and waits for them to end. */
   close(): Promise<void>;
 }
@@ -145,6 +151,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     callTool: deps.callTool,
     servers: Object.keys(deps.config.servers),
     record: deps.record,
+    durable: deps.durable,
   });
 
   async function load(workflow: CompiledWorkflow | string): Promise<CompiledWorkflow> {
@@ -392,6 +399,16 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     resume,
     resolve,
     list: () => [...entries.values()].map((entry) => ({ ...entry.summary })),
+    async resumable() {
+      const ids: string[] = [];
+      for (const runId of await deps.listRuns()) {
+        if (entries.get(runId)?.summary.status === 'running') continue;
+        const events = await deps.readRun(runId);
+        if (!events.some((event) => event.type === 'workflow.started' && event.actorId === runId)) continue;
+        if (runLogState(runId, events).status === 'running') ids.push(runId);
+      }
+      return ids;
+    },
     async close() {
       const running = [...entries.values()].filter((entry) => entry.summary.status === 'running');
       for (const entry of running) entry.handle.cancel('the runtime is closing');

@@ -33,6 +33,8 @@ export interface StepKindDeps {
   clock: Clock;
   logger: Logger;
   callTool(server: string, tool: string, args: Record<string, unknown>, options: CallOptions): Promise<RecordedOutcome>;
+  /** Waits until what the run recorded so far is durable: a side effect that cannot be repeated waits for its start. */
+  durable(runId: string): Promise<void>;
   /** The runtime config's server names: an mcp_call naming none takes the only one. */
   servers: readonly string[];
   expressionContext: EvaluationContext;
@@ -223,6 +225,9 @@ async function shellCommand(
   const baseDir = execution.workflow.baseDir;
   const cwd = step.cwd === undefined ? baseDir : resolve(baseDir, asText(await render(step.cwd)));
   const [program = '', ...args] = words;
+  // Its start is in the log before it runs (the renders above let the step's started fact be recorded): a crash
+  // during the command is then seen on resume, and a command that is not idempotent is not run again unknowingly.
+  if (!step.idempotent) await deps.durable(execution.runId);
   let output;
   try {
     output = await runShellCommand({

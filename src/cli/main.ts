@@ -10,6 +10,7 @@ import { runExport, runImport, runMetrics, runReplay, runRuns, runTail, type Tai
 import { runExplain } from './commands/explain.js';
 import { runValidate } from './commands/validate.js';
 import { runWorkflowFile } from './commands/run.js';
+import { runResolve, runResume, type ResolveCommandOptions, type ResumeCommandOptions } from './commands/resume.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -187,6 +188,38 @@ async function main(argv: string[]): Promise<number> {
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (file: string, options: { input: string[]; runId?: string; json?: boolean; quiet?: boolean }) => {
       exitCode = await runWorkflowFile(file, options, globals());
+    });
+
+  program
+    .command('resume')
+    .description(
+      'continue a run whose process stopped, from its log: completed steps are not run again (exit codes as run)',
+    )
+    .argument('[run]', 'the run id')
+    .option('--all', 'resume every unfinished run of the log that is not waiting on an escalation')
+    .option('-i, --input <key=value>', 'an input the log redacted (repeatable)', collect, [])
+    .option('--force', 'resume even though the workflow file changed since the run started')
+    .option('--json', 'every event as a JSON line on stdout, then { runId, status, state, result } per run')
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .action(async (run: string | undefined, options: ResumeCommandOptions) => {
+      exitCode = await runResume(run, options, globals());
+    });
+
+  program
+    .command('resolve')
+    .description('answer the escalation a run waits on, and continue the run here (exit codes as run)')
+    .argument('<run>', 'the run id')
+    .addOption(
+      new Option('--action <action>', 'what happens to the waiting step')
+        .choices(['retry', 'skip', 'abort', 'value'])
+        .makeOptionMandatory(),
+    )
+    .option('--value <json>', 'with --action value: the step result, as JSON')
+    .option('--by <name>', 'who resolved it (recorded)')
+    .option('--note <text>', 'why (recorded)')
+    .option('--json', 'print the outcome as one JSON line')
+    .action(async (run: string, options: ResolveCommandOptions) => {
+      exitCode = await runResolve(run, options, globals());
     });
 
   program

@@ -3,9 +3,8 @@ import type { WorkflowFinal } from '../../actors/workflowHost.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { parseInputPairs, resolveInputs } from '../../workflow/inputs.js';
 import { loadWorkflow } from '../../workflow/loadWorkflow.js';
-import { exitCodeForWorkflow } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
-import { workflowLine } from '../workflowLines.js';
+import { printFinal, showProgress } from '../workflowOutput.js';
 import { openRuntime } from './shared.js';
 
 export interface RunCommandOptions {
@@ -36,25 +35,12 @@ export async function runWorkflowFile(
   const interrupt = () => handle.cancel('interrupted (SIGINT)');
   const handle = runtime.spawn(workflow, inputs, options.runId === undefined ? {} : { runId: options.runId });
   try {
-    handle.subscribe((event) => {
-      if (options.json) process.stdout.write(`${JSON.stringify(event)}\n`);
-      if (options.quiet) return;
-      const line = workflowLine(event);
-      if (line !== undefined) process.stderr.write(`${line}\n`);
-    });
+    showProgress(handle, options);
     process.once('SIGINT', interrupt);
     final = await handle.done;
   } finally {
     process.off('SIGINT', interrupt);
     await runtime.close();
   }
-  const summary = {
-    runId: final.runId,
-    status: final.status,
-    state: final.state,
-    result: final.result,
-    ...(final.error === undefined ? {} : { error: final.error }),
-  };
-  process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
-  return exitCodeForWorkflow(final.status);
+  return printFinal(final, options);
 }
