@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../src/events/envelope.js';
 import { cliTest as it } from '../support/cli.js';
 
 describe('retrace demo', () => {
-  it('runs the deployment example on the file log and shows retries, a fallback, a cached answer and the escalation', async ({
+  it('runs the deployment example on the file log: retries, a fallback, a cached answer, an escalation that waits and is resolved', async ({
     workspace,
   }) => {
     const result = await workspace.run(['demo', '--json']);
@@ -19,13 +19,23 @@ describe('retrace demo', () => {
     expect(result.stderr).toContain(
       '‼ escalated (emergency, critical_tool_failed): scheduler/rollback_deployment_tool',
     );
+    expect(result.stderr).toContain('⏸ the run waits for a person (rollback escalated, status escalated)');
     expect(result.stderr).toMatch(/retrace resolve \S+ --action value --value/);
-    expect(result.stderr).toContain('shown: a retry, a fallback, a cached answer, an escalation.');
+    expect(result.stderr).toContain('✓ rollback resolved: value');
+    expect(result.stderr).toMatch(/^succeeded: \{"status":"rolled_back",.*"restored_version":"v1\.4\.2"\}$/m);
+    expect(result.stderr).toContain(
+      'shown: a retry, a fallback, a cached answer, an escalation, the escalation resolved.',
+    );
     const events = result.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as EventEnvelope);
-    expect(events.at(-1)?.type).toBe('workflow.escalated');
+    const types = events.map((event) => event.type);
+    // Waited (escalated), was resolved, went on from the log and ended: one run, its events in order.
+    expect(types.indexOf('workflow.escalated')).toBeLessThan(types.indexOf('workflow.resolved'));
+    expect(types.indexOf('workflow.resolved')).toBeLessThan(types.indexOf('workflow.resumed'));
+    expect(types.at(-1)).toBe('workflow.succeeded');
+    expect(new Set(events.map((event) => event.runId)).size).toBe(1);
     // Recorded in the workspace's file log: `retrace runs` lists the run.
     const runs = await workspace.run(['runs', '--json']);
     expect(runs.stdout).toContain(events[0]?.runId);

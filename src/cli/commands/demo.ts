@@ -1,5 +1,5 @@
 // `retrace demo`: seed 000's production deployment (examples/seed-000) on the file log, against the example server
-// with its worst-day faults on: retries, a fallback, a cached answer, and an emergency escalation to resolve.
+// with its worst-day faults on: retries, a fallback, a cached answer, and an emergency escalation that waits and is resolved.
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../actors/logger.js';
 import { createRuntime } from '../../actors/runtime.js';
@@ -27,6 +27,7 @@ const wanted = {
   fallback: 'a fallback',
   cached: 'a cached answer',
   escalation: 'an escalation',
+  resolved: 'the escalation resolved',
 } as const;
 type Shown = keyof typeof wanted;
 
@@ -45,29 +46,26 @@ function shownBy(event: RetraceEvent): Shown | undefined {
       return 'cached';
     case 'toolcall.escalated':
       return 'escalation';
+    case 'workflow.resolved':
+      return 'resolved';
     default:
       return undefined;
   }
 }
 
-// ─── THE RESOLVE STEP ────────────────────────────────────────────────────────────────────────────────────────
 /**
- * An operator answers the emergency: the rollback was done by hand, and its result is supplied so the run
- * goes on to its end (`retrace resolve RUN --action value --value JSON` from a shell).
- *
- * TO WIRE UP once `handle.resolve({ action, value })` is in main (branch `resume`): replace the body with
- *   handle.resolve({ action: 'value', value: manualRollback });
- * and return true; the run then continues from the rollback step and `handle.done` ends `succeeded` with
- * `{ status: 'rolled_back', … }`. Until then the run ends `escalated` and this prints the command.
+ * An operator answers the emergency: the rollback was done by hand, and its result is supplied so the run goes on
+ * to its end — what `retrace resolve RUN --action value --value JSON` does from a shell.
  */
-function resolveEscalation(handle: WorkflowHandle, escalation: EscalationRecord): boolean {
+async function resolveEscalation(handle: WorkflowHandle, escalation: EscalationRecord): Promise<WorkflowFinal> {
+  const waiting = await handle.done;
+  if (waiting.status !== 'escalated') return waiting;
   const manualRollback = { status: 'rolled_back', restored_version: 'v1.4.2', reason: 'rolled back by hand' };
-  print(`\n▶ an operator resolves the ${escalation.level} escalation: the rollback was done by hand`);
-  print(`  retrace resolve ${handle.runId} --action value --value '${JSON.stringify(manualRollback)}'`);
-  print('  (resolving from code, handle.resolve(), arrives with crash-proof resumption; the run stays escalated)');
-  return false;
+  print(`\n⏸ the run waits for a person (${waiting.error?.step_id ?? 'a step'} escalated, status escalated)`);
+  print(`▶ an operator resolves the ${escalation.level} escalation: the rollback was done by hand`);
+  print(`  retrace resolve ${handle.runId} --action value --value '${JSON.stringify(manualRollback)}'\n`);
+  return handle.resolve({ action: 'value', value: manualRollback, by: "the demo's operator" });
 }
-// ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 export async function runDemo(options: { json?: boolean }, globals: GlobalOptions): Promise<number> {
   const { workflow } = await loadWorkflow(deploymentFile, { env: { ...process.env, EXAMPLE_PLAN: DEMO_PLAN } });
@@ -101,9 +99,10 @@ export async function runDemo(options: { json?: boolean }, globals: GlobalOption
     const first = await Promise.race([handle.done, escalated]);
     if ('level' in first) {
       print(`  recommended action:\n    ${first.recommendedAction.replaceAll('\n', '\n    ')}`);
-      resolveEscalation(handle, first);
+      final = await resolveEscalation(handle, first);
+    } else {
+      final = first;
     }
-    final = await handle.done;
   } finally {
     skipper.stop();
     await runtime.close();
