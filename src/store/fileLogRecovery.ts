@@ -76,7 +76,6 @@ export function walkRecords(bytes: Buffer, start: number, end: number, visitor: 
   }
 }
 
-/** Scans `dir`'s segments into an index; truncates a torn tail of the last segment. */
 /**
  * How much of the log is checked at open. `tail`: a sealed segment whose index file matches its size is trusted
  * (each record's checksum is still checked when it is read); the last segment is always checked. `full`: every
@@ -84,7 +83,45 @@ export function walkRecords(bytes: Buffer, start: number, end: number, visitor: 
  */
 export type VerifyMode = 'tail' | 'full';
 
-export async function recoverLog(dir: string, verify: VerifyMode = 'tail'): Promise<RecoveredLog> {
+export interface ScannedBytes {
+  /** Damage followed by a whole record: reported, stepped over. */
+  corrupt: DamagedRecord[];
+  /** What runs into the end of the bytes: a torn write, or one still being written. */
+  partial: DamagedRecord | undefined;
+}
+
+/**
+ * Indexes the records of `bytes`, which hold segment `segment` from file offset `base`. Positions in the index and
+ * in the damage reported are file offsets.
+ */
+export function indexSegmentBytes(bytes: Buffer, base: number, segment: number, index: FileLogIndex): ScannedBytes {
+  const name = segmentFileName(segment);
+  const scanned: ScannedBytes = { corrupt: [], partial: undefined };
+  walkRecords(bytes, 0, bytes.length, {
+    record(offset, jsonStart, jsonEnd, next) {
+      const fields = indexedFieldsAt(bytes, jsonStart, jsonEnd);
+      if (!fields) return false;
+      index.add(fields, segment, base + offset, next - offset);
+      return true;
+    },
+    damage(offset, length, reason, trailing) {
+      const damaged = { segment: name, offset: base + offset, bytes: length, reason };
+      if (trailing) scanned.partial = damaged;
+      else scanned.corrupt.push(damaged);
+    },
+  });
+  return scanned;
+}
+
+/** `repair` (the writer): a torn tail is cut. `readOnly` (a view beside a live writer): nothing is changed. */
+export type RecoveryMode = 'repair' | 'readOnly';
+
+/** Scans `dir`'s segments into an index; the writer's scan (`repair`) truncates a torn tail of the last segment. */
+export async function recoverLog(
+  dir: string,
+  verify: VerifyMode = 'tail',
+  mode: RecoveryMode = 'repair',
+): Promise<RecoveredLog> {
   const segments = await listSegments(dir);
   const index = new FileLogIndex();
   const report: RecoveryReport = { segments: segments.length, events: 0, corrupt: [] };
@@ -112,28 +149,22 @@ export async function recoverLog(dir: string, verify: VerifyMode = 'tail'): Prom
       }
       continue;
     }
+    const scanned = indexSegmentBytes(bytes, 0, segment, index);
+    report.corrupt.push(...scanned.corrupt);
     let cutAt: number | undefined;
-    walkRecords(bytes, 0, bytes.length, {
-      record(offset, jsonStart, jsonEnd, next) {
-        const fields = indexedFieldsAt(bytes, jsonStart, jsonEnd);
-        if (!fields) return false;
-        index.add(fields, segment, offset, next - offset);
-        return true;
-      },
-      damage(offset, length, reason, trailing) {
-        const damaged = { segment: name, offset, bytes: length, reason };
-        if (trailing && isLast) {
-          report.tornTail = damaged;
-          cutAt = offset;
-        } else {
-          report.corrupt.push(damaged);
-        }
-      },
-    });
+    if (scanned.partial) {
+      if (isLast) {
+        cutAt = scanned.partial.offset;
+        // Read-only, the partial record may be a batch the writer is writing: the scan stops before it, cuts nothing.
+        if (mode === 'repair') report.tornTail = scanned.partial;
+      } else {
+        report.corrupt.push(scanned.partial);
+      }
+    }
     if (isLast) {
       lastSegmentBytes = cutAt ?? bytes.length;
       lastSegmentCrc = crc32(bytes.subarray(0, lastSegmentBytes));
-      if (cutAt !== undefined) {
+      if (cutAt !== undefined && mode === 'repair') {
         const handle = await open(join(dir, name), 'r+');
         try {
           await handle.truncate(cutAt);
