@@ -137,11 +137,15 @@ export function runExport(runId: string, globals: GlobalOptions): Promise<number
 }
 
 export function runImport(file: string, globals: GlobalOptions): Promise<number> {
-  return withStore(globals, async (store) => {
-    const { runIds, events } = await importRun(store, createReadStream(file), file);
-    process.stderr.write(`imported ${events} events of ${runIds.length} run(s): ${runIds.join(', ')}\n`);
-    return ExitCode.ok;
-  });
+  return withStore(
+    globals,
+    async (store) => {
+      const { runIds, events } = await importRun(store, createReadStream(file), file);
+      process.stderr.write(`imported ${events} events of ${runIds.length} run(s): ${runIds.join(', ')}\n`);
+      return ExitCode.ok;
+    },
+    'write',
+  );
 }
 
 export interface TailOptions {
@@ -200,7 +204,7 @@ export async function runTail(options: TailOptions, globals: GlobalOptions): Pro
     });
     const seen = new Map<string, number>();
     if (stored) {
-      const store = await openStore(backends);
+      const store = await openStore(backends, 'read');
       try {
         const fromTs = sinceMs === undefined ? undefined : Date.now() - sinceMs;
         for await (const { position, event } of store.readAll(options.from)) {

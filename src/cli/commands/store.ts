@@ -8,7 +8,8 @@ import { DEFAULT_NATS_SERVERS } from '../../events/natsConnect.js';
 import { DEFAULT_EVENT_SUBJECT_PREFIX } from '../../events/natsSubjects.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { createFileLog } from '../../store/fileLog.js';
-import { corruptionError } from '../../store/fileLogRecovery.js';
+import { corruptionError, type DamagedRecord } from '../../store/fileLogRecovery.js';
+import { openFileLogView } from '../../store/fileLogView.js';
 import { DEFAULT_EVENT_STREAM, createJetStreamStore } from '../../store/jetStreamStore.js';
 import type { GlobalOptions } from '../main.js';
 
@@ -66,7 +67,13 @@ export function commandConfig(globals: GlobalOptions): Promise<RuntimeConfig> {
   return loadConfig(globals.config === undefined ? {} : { file: globals.config });
 }
 
-export async function openStore(backends: Backends): Promise<EventStore> {
+/**
+ * `write`: the store a runtime records to (the file log's single-writer lock, waited for). `read`: for commands that
+ * only read: the file log through a read-only view that takes no lock, so they work while `retrace run` is running.
+ */
+export type StoreMode = 'read' | 'write';
+
+export async function openStore(backends: Backends, mode: StoreMode = 'write'): Promise<EventStore> {
   if (backends.store === 'jetstream') {
     const nats = backends.nats;
     return createJetStreamStore({
@@ -74,20 +81,29 @@ export async function openStore(backends: Backends): Promise<EventStore> {
       ...(nats ? { stream: nats.stream, subjectPrefix: nats.subjectPrefix } : {}),
     });
   }
+  if (mode === 'read') {
+    const view = await openFileLogView({ dir: backends.dataDir });
+    warnOfDamage(backends.dataDir, view.recoveryReport.corrupt);
+    return view;
+  }
   const waitMs = lockWaitMs();
   for (let waitedMs = 0; ; waitedMs += LOCK_POLL_MS) {
     try {
       const log = await createFileLog({ dir: backends.dataDir });
-      // Damage in the middle is stepped over, never silently: each damaged record is named on stderr.
-      for (const damaged of log.recoveryReport.corrupt) {
-        process.stderr.write(`retrace: warning: ${corruptionError(backends.dataDir, damaged, true).describe()}\n`);
-      }
+      warnOfDamage(backends.dataDir, log.recoveryReport.corrupt);
       return log;
     } catch (error) {
       const locked = isRetraceError(error) && error.code === ErrorCode.logLocked;
       if (!locked || waitedMs >= waitMs) throw error;
       await new Promise((wake) => setTimeout(wake, LOCK_POLL_MS));
     }
+  }
+}
+
+/** Damage in the middle is stepped over, never silently: each damaged record is named on stderr. */
+function warnOfDamage(dataDir: string, corrupt: readonly DamagedRecord[]): void {
+  for (const damaged of corrupt) {
+    process.stderr.write(`retrace: warning: ${corruptionError(dataDir, damaged, true).describe()}\n`);
   }
 }
 
@@ -114,13 +130,14 @@ export function openBus(backends: Backends, store: EventStore): Promise<NatsBus>
   });
 }
 
-/** Runs `work` with the store open, and closes it whatever happens. */
+/** Runs `work` with the store open (read-only unless `mode` says `write`), and closes it whatever happens. */
 export async function withStore<T>(
   globals: GlobalOptions,
   work: (store: EventStore, backends: Backends) => Promise<T>,
+  mode: StoreMode = 'read',
 ): Promise<T> {
   const backends = chooseBackends(globals, await commandConfig(globals));
-  const store = await openStore(backends);
+  const store = await openStore(backends, mode);
   try {
     return await work(store, backends);
   } finally {
