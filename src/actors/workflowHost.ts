@@ -206,6 +206,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         file: workflow.file,
         hash: workflowHash(workflow),
         inputs,
+        initialState: structuredClone(workflow.initialState),
         // A resumed run keeps the deadline it started with.
         timeoutMs:
           workflow.timeoutMs === undefined ? undefined : Math.max(0, startedAt + workflow.timeoutMs - clock.now()),

@@ -34,6 +34,8 @@ export const WorkflowStartedData = z.object({
   hash: z.string(),
   /** Redacted by path (`inputs.token`). */
   inputs: z.record(z.string(), z.unknown()),
+  /** The initial state (a run's own workflow; absent in logs written before it was recorded). Redacted by path. */
+  state: z.record(z.string(), z.unknown()).optional(),
   /** For a sub-workflow: the step that started it. */
   stepId: z.string().optional(),
 });
@@ -131,7 +133,12 @@ export const WorkflowResumedData = z.object({
   reason: z.string(),
 });
 
-export const WorkflowCancelledData = z.object({ reason: z.string(), steps: z.number().int().min(0) });
+export const WorkflowCancelledData = z.object({
+  reason: z.string(),
+  steps: z.number().int().min(0),
+  /** The failure the cancellation surfaced as (`type: cancelled`, the step it stopped): `run --json`'s `error`. */
+  error: WorkflowErrorData.optional(),
+});
 
 export const workflowDataSchemas = {
   'workflow.started': WorkflowStartedData,

@@ -83,6 +83,7 @@ export const workflowMachine = setup({
       file: context.input.file,
       hash: context.input.hash,
       inputs: context.input.inputs,
+      ...(context.input.initialState === undefined ? {} : { state: context.input.initialState }),
       ...(context.input.stepId === undefined ? {} : { stepId: context.input.stepId }),
     })),
     emitSucceeded: emit(({ context }) => ({
@@ -109,6 +110,7 @@ export const workflowMachine = setup({
       ...where(context),
       reason: context.cancelReason ?? 'cancelled',
       steps: context.steps,
+      ...(context.error === undefined ? {} : { error: context.error }),
     })),
   },
 }).createMachine({

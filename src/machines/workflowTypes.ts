@@ -106,6 +106,8 @@ export interface WorkflowMachineInput {
   file: string;
   hash: string;
   inputs: Record<string, unknown>;
+  /** The workflow's initial state, recorded in its start so the log alone rebuilds its state (a run's, not a sub-workflow's). */
+  initialState?: Record<string, unknown>;
   timeoutMs: number | undefined;
   startedAt: number;
 }
@@ -158,6 +160,7 @@ export type WorkflowEmitted =
       file: string;
       hash: string;
       inputs: Record<string, unknown>;
+      state?: Record<string, unknown>;
       stepId?: string;
     })
   | (OnStep & { type: 'workflow.step.started'; attempt: number })
@@ -189,4 +192,4 @@ export type WorkflowEmitted =
       note?: string;
     })
   | (FactBase & { type: 'workflow.resumed'; previousSeq: number; stepsReplayed: number; reason: string })
-  | (FactBase & { type: 'workflow.cancelled'; reason: string; steps: number });
+  | (FactBase & { type: 'workflow.cancelled'; reason: string; steps: number; error?: StepError });

@@ -100,3 +100,13 @@ export {
   type WorkflowRunMetrics,
 } from './workflowMetrics.js';
 export type { WorkflowErrorView, WorkflowRunStatus } from './workflowData.js';
+export {
+  initialWorkflowRun,
+  reduceWorkflowRun,
+  statusWithOwner,
+  workflowRunFinal,
+  workflowRunProjection,
+  type WorkflowRunFinal,
+  type ObservedRunStatus,
+  type WorkflowRunView,
+} from './workflowRun.js';

@@ -16,6 +16,7 @@ import {
   type ToolRef,
 } from './eventData.js';
 import { replaceAt, type Projection } from './projection.js';
+import { initialWorkflowRun, reduceWorkflowRun, type WorkflowRunView } from './workflowRun.js';
 
 export type RunStatus = 'running' | Exclude<RunSummary['status'], 'running'>;
 
@@ -51,18 +52,6 @@ export interface RunOutcome {
   escalation: EscalationView | undefined;
 }
 
-/** A workflow run's own view: its name, the steps under way, and how it ended. */
-export interface WorkflowView {
-  name: string;
-  status: RunStatus;
-  /** Actor ids of the steps started and not yet ended (`deploy`, `per_region[1].record`). */
-  currentSteps: readonly string[];
-  /** Steps that ended (succeeded, failed, skipped, recovered, cancelled), nested ones included. */
-  stepsEnded: number;
-  result: unknown;
-  error: { message: string; type: string } | undefined;
-}
-
 export interface RunState {
   runId: string;
   status: RunStatus;
@@ -76,8 +65,8 @@ export interface RunState {
   finishedAt: number | undefined;
   lastSeq: number;
   events: number;
-  /** Undefined unless the run is a workflow's. */
-  workflow: WorkflowView | undefined;
+  /** Undefined unless the run is a workflow's: the workflow run projection's view of it. */
+  workflow: WorkflowRunView | undefined;
 }
 
 export const initialRunState: RunState = {
@@ -164,57 +153,14 @@ function end(next: RunState, status: RunStatus, event: EventEnvelope): void {
   next.finishedAt ??= event.ts;
 }
 
-const stepEnds = new Set([
-  'workflow.step.succeeded',
-  'workflow.step.failed',
-  'workflow.step.skipped',
-  'workflow.step.fallback',
-  'workflow.step.cancelled',
-]);
-
-/** A `workflow.*` event: the workflow's view; a sub-workflow's own start and end (they have a parent) change nothing. */
+/** A `workflow.*` event: folded by the workflow run projection; the run's own end ends the run. */
 function reduceWorkflow(next: RunState, event: EventEnvelope): RunState {
-  const { data, ts, actorId } = event;
-  const view = next.workflow;
-  if (event.type === 'workflow.started') {
-    if (event.parentId !== undefined && view) return next;
-    next.startedAt ??= ts;
-    next.workflow = {
-      name: typeof data['name'] === 'string' ? data['name'] : '',
-      status: 'running',
-      currentSteps: [],
-      stepsEnded: 0,
-      result: undefined,
-      error: undefined,
-    };
-    return next;
-  }
-  if (!view) return next;
-  if (event.type === 'workflow.step.started') {
-    if (!view.currentSteps.includes(actorId))
-      next.workflow = { ...view, currentSteps: [...view.currentSteps, actorId] };
-    next.status = 'running';
-    return next;
-  }
-  if (stepEnds.has(event.type)) {
-    next.workflow = {
-      ...view,
-      currentSteps: view.currentSteps.filter((id) => id !== actorId),
-      stepsEnded: view.stepsEnded + 1,
-    };
-    return next;
-  }
+  if (!next.workflow && event.type !== 'workflow.started') return next;
+  next.workflow = reduceWorkflowRun(next.workflow ?? initialWorkflowRun, event);
+  if (event.type === 'workflow.started') next.startedAt ??= event.ts;
+  if (event.type === 'workflow.step.started') next.status = 'running';
   const status = event.parentId === undefined ? terminalStatus(event.type) : undefined;
-  if (status === undefined || status === 'running') return next;
-  const error = data['error'] as { message?: unknown; type?: unknown } | undefined;
-  next.workflow = {
-    ...view,
-    status,
-    currentSteps: [],
-    result: data['result'],
-    error: error === undefined ? undefined : { message: String(error.message ?? ''), type: String(error.type ?? '') },
-  };
-  end(next, status, event);
+  if (status !== undefined && status !== 'running') end(next, status, event);
   return next;
 }
 
