@@ -50,10 +50,16 @@ import {
   type WorkflowSummary,
 } from './workflowHost.js';
 import type { Resolution, ResumeOptions } from './workflowResume.js';
+import { createRunSupervisor } from './runSupervisor.js';
 
 export interface RuntimeOptions {
   /** Where every fact is appended (the file log by default in the CLI); without one, nothing is recorded. */
   store?: EventStore;
+  /**
+   * The data directory where the runs this runtime executes are registered (`runs/<runId>.owner`) and control
+   * requests for them (`control/`, e.g. `retrace cancel`) are picked up. The CLI sets it whenever it records.
+   */
+  dataDir?: string;
   /** Where every recorded fact is also published live (core NATS), with escalations on their own subjects. */
   bus?: Pick<NatsBus, 'publish' | 'publishEscalation'>;
   /** A parsed config, or a plain object validated here. */
@@ -506,6 +512,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   }
 
+  const supervisor =
+    options.dataDir === undefined ? undefined : createRunSupervisor({ dataDir: options.dataDir, clock, logger });
   const workflows = createWorkflowHost({
     clock,
     random,
@@ -532,6 +540,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     listRuns: async () => (store ? (await store.runs()).map((run) => run.runId) : []),
     isClosed: () => closed,
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
+    ...(supervisor ? { onRunStarted: supervisor.started, onRunEnded: supervisor.ended } : {}),
   });
 
   return {
@@ -556,6 +565,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       if (closed) return;
       // Running workflows are cancelled first: their cleanup steps may still call tools.
       await workflows.close();
+      supervisor?.close();
       closed = true;
       for (const handle of active) handle.cancel('the runtime is closing');
       breakers.stop();

@@ -100,6 +100,9 @@ export interface WorkflowHostDeps {
   isClosed(): boolean;
   /** Connects the servers the workflow declares for this run; throws when one clashes; the release runs at its end. */
   attachServers?(workflow: CompiledWorkflow): () => void;
+  /** Told when a run starts executing here and once it ended, before `done` settles (ownership, control requests). */
+  onRunStarted?(handle: WorkflowHandle): Promise<void>;
+  onRunEnded?(runId: string): Promise<void>;
 }
 
 export interface WorkflowHost {
@@ -169,11 +172,23 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     }
   }
 
-  /** Runs one execution of the entry's run to its final (a spawn, a resume, or the continuation after a resolve). */
+  /**
+   * Runs one execution of the entry's run to its final (a spawn, a resume, or the continuation after a resolve),
+   * owned by this process meanwhile (`onRunStarted` / `onRunEnded`: the owner file other processes look for).
+   */
   async function execute(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal> {
-    const { runId } = entry.summary;
     // Started after the caller has had the handle, so its subscribers see the first event.
     await Promise.resolve();
+    await deps.onRunStarted?.(entry.handle);
+    try {
+      return await executeOwned(entry, start);
+    } finally {
+      await deps.onRunEnded?.(entry.summary.runId);
+    }
+  }
+
+  async function executeOwned(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal> {
+    const { runId } = entry.summary;
     const { workflow, inputs, resumed } = await start();
     // The servers the workflow declares, connected for this execution and released at its end.
     const releaseServers = deps.attachServers?.(workflow);

@@ -10,6 +10,8 @@ export const ExitCode = {
   /** A workflow run cancelled (by SIGINT or a cancel): 128 + SIGINT, as shells report an interrupted command. */
   cancelled: 130,
   usage: 64,
+  /** EX_NOINPUT: no run with that id in the log (`retrace status RUN`, `retrace cancel RUN`). */
+  unknownRun: 66,
   /** The input file is invalid (sysexits EX_DATAERR): `retrace validate` on a bad workflow. */
   invalid: 65,
   /** EX_DATAERR as well: the file log has damaged bytes in the middle (E_LOG_CORRUPT). */
@@ -17,6 +19,8 @@ export const ExitCode = {
   unavailable: 69,
   /** EX_TEMPFAIL: another process holds the file log (E_LOG_LOCKED); trying again later may work. */
   logLocked: 75,
+  /** EX_TEMPFAIL as well: `retrace cancel --wait N` asked, but the run had not ended after N seconds. */
+  notEndedYet: 75,
   config: 78,
 } as const;
 

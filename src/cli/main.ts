@@ -11,6 +11,8 @@ import { runExplain } from './commands/explain.js';
 import { runValidate } from './commands/validate.js';
 import { runWorkflowFile } from './commands/run.js';
 import { runResolve, runResume, type ResolveCommandOptions, type ResumeCommandOptions } from './commands/resume.js';
+import { runCancel, type CancelOptions } from './commands/cancel.js';
+import { runStatus, type StatusOptions } from './commands/status.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -39,6 +41,8 @@ function exitCodeForError(error: unknown): number {
       return ExitCode.logLocked;
     case ErrorCode.logCorrupt:
       return ExitCode.logCorrupt;
+    case ErrorCode.unknownRun:
+      return ExitCode.unknownRun;
     default:
       return ExitCode.usage;
   }
@@ -220,6 +224,31 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the outcome as one JSON line')
     .action(async (run: string, options: ResolveCommandOptions) => {
       exitCode = await runResolve(run, options, globals());
+    });
+
+  program
+    .command('status')
+    .description(
+      'workflow runs: without RUN a table of those running, interrupted or escalated (--all: every one); with RUN its details (exit 66 when unknown)',
+    )
+    .argument('[run]', 'run id')
+    .option('--json', "print JSON (for an ended run exactly run --json's last line)")
+    .option('--all', 'ended runs too')
+    .action(async (run: string | undefined, options: StatusOptions) => {
+      exitCode = await runStatus(run, options, globals());
+    });
+
+  program
+    .command('cancel')
+    .description(
+      'cancel a run from another terminal: its process cancels in-flight calls and runs cleanup; exits as run would (130 cancelled), 1 if it had ended',
+    )
+    .argument('<run>', 'run id')
+    .option('--reason <text>', 'why (recorded in workflow.cancelled)')
+    .option('--wait <seconds>', 'how long to wait for the run to end (default: until it ends; 0: do not wait)')
+    .option('--json', 'print the final as one JSON line')
+    .action(async (run: string, options: CancelOptions) => {
+      exitCode = await runCancel(run, options, globals());
     });
 
   program

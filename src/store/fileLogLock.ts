@@ -3,19 +3,10 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, RetraceError } from '../common/errors.js';
+import { isProcessAlive } from '../common/processAlive.js';
 
 export interface FileLogLock {
   release(): Promise<void>;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function readOwner(path: string): Promise<number | undefined> {
@@ -45,7 +36,7 @@ export async function acquireLock(dir: string): Promise<FileLogLock> {
       await sleep(50);
       owner = await readOwner(path);
     }
-    if (owner !== undefined && isAlive(owner)) {
+    if (owner !== undefined && isProcessAlive(owner)) {
       throw new RetraceError(
         ErrorCode.logLocked,
         `the file log in ${dir} is locked by process ${owner} (lock file ${path}): one process writes a log at a ` +

@@ -27,7 +27,7 @@ export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOp
     await store.close();
     throw error;
   }
-  const runtime = createRuntime({ config: loaded, logger, store, ...(bus ? { bus } : {}) });
+  const runtime = createRuntime({ config: loaded, logger, store, dataDir: backends.dataDir, ...(bus ? { bus } : {}) });
   return {
     ...runtime,
     async close() {
