@@ -115,7 +115,6 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     readChunkBytes,
     committedEnd: (segment) => (segment === writer.segment ? writer.committedSize : Infinity),
     steppedOver: () => steppedOver,
-    dropIndexOnDamage: true,
   });
 
   return {

@@ -25,8 +25,6 @@ export interface LogReadsDeps {
   committedEnd(segment: number): number;
   /** Damage the scan reported: reads step over it. */
   steppedOver(): readonly DamagedRecord[];
-  /** The writer drops a damaged segment's index file so the next open scans it; a read-only view changes nothing. */
-  dropIndexOnDamage: boolean;
 }
 
 export interface LogReads {
@@ -43,7 +41,7 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
    * naming the segment and byte, and the index file is dropped so that the next open scans and reports it.
    */
   const damagedOnRead = async (segment: number, offset: number, bytes: number, reason: string): Promise<never> => {
-    if (deps.dropIndexOnDamage) await removeIndexFile(dir, segment).catch(() => undefined);
+    await removeIndexFile(dir, segment).catch(() => undefined);
     throw corruptionError(dir, { segment: segmentFileName(segment), offset, bytes, reason }, false);
   };
 

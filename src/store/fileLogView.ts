@@ -1,4 +1,4 @@
-// A read-only view of a file log beside its live writer: no lock, no byte changed, and it follows what is appended.
+// A read-only view of a file log beside its live writer: no lock, no log byte changed, and it follows what is appended.
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -148,8 +148,9 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
     gate,
     readChunkBytes: Math.max(1, options.readChunkBytes ?? READ_CHUNK_BYTES),
     committedEnd: (segment) => indexed.get(segment) ?? 0,
+    // A read meeting damage in a segment its index file vouched for drops that index file (a cache the writer
+    // rebuilds): the one file a view removes, so that the next open scans the segment and reads around the damage.
     steppedOver: () => steppedOver,
-    dropIndexOnDamage: false,
   });
 
   /** The position of the newest record indexed: `readAll` after it gives only what comes later. */
