@@ -7,7 +7,7 @@ import type { StoredEvent } from './eventStore.js';
 import type { FileLogIndex } from './fileLogIndex.js';
 import { decodeRecord } from './fileLogRecord.js';
 import { corruptionError, walkRecords, type DamagedRecord } from './fileLogRecovery.js';
-import { listSegments, parsePosition, segmentFileName } from './fileLogSegment.js';
+import { listSegmentsIfAny, parsePosition, segmentFileName } from './fileLogSegment.js';
 import type { PinnedSegment, ReadGate, SegmentHandles } from './fileLogReaders.js';
 
 /** Records of one run closer than this in a segment are fetched in one read. */
@@ -103,7 +103,7 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
 
   /** The segments after `after`, pinned: what the directory holds now, however retention changes it later. */
   const pinSegmentsAfter = (after: number): Promise<PinnedSegment[]> =>
-    gate.shared(async () => handles.pinAll((await listSegments(dir)).filter((segment) => segment > after)));
+    gate.shared(async () => handles.pinAll((await listSegmentsIfAny(dir)).filter((segment) => segment > after)));
 
   /**
    * A pinned segment's events (after `from` in its segment), never past what the writer had committed, in batches

@@ -18,6 +18,13 @@ export async function listSegments(dir: string): Promise<number[]> {
   return segments.sort((a, b) => a - b);
 }
 
+/** The segment numbers in `dir`, none while it does not exist (a read-only view of a data directory not made yet). */
+export function listSegmentsIfAny(dir: string): Promise<number[]> {
+  return listSegments(dir).catch((error: unknown) =>
+    (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : Promise.reject(error as Error),
+  );
+}
+
 /** A store position: zero-padded so that positions compare as strings in log order. */
 export function formatPosition(segment: number, offset: number): string {
   return `${String(segment).padStart(10, '0')}:${String(offset).padStart(12, '0')}`;

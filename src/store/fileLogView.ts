@@ -10,7 +10,7 @@ import { FileLogIndex } from './fileLogIndex.js';
 import { createLogReads } from './fileLogReads.js';
 import { ReadGate, SegmentHandles } from './fileLogReaders.js';
 import { indexSegmentBytes, recoverLog, type DamagedRecord, type RecoveryReport } from './fileLogRecovery.js';
-import { formatPosition, listSegments, segmentFileName } from './fileLogSegment.js';
+import { formatPosition, listSegmentsIfAny, segmentFileName } from './fileLogSegment.js';
 
 export interface FileLogViewOptions {
   dir: string;
@@ -49,8 +49,6 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
   let indexed = new Map<number, number>();
   let closed = false;
 
-  const segmentsNow = (): Promise<number[]> =>
-    listSegments(dir).catch((error: unknown) => (isMissing(error) ? [] : Promise.reject(error as Error)));
   const sizeOf = async (segment: number): Promise<number | undefined> =>
     stat(join(dir, segmentFileName(segment))).then(
       (stats) => stats.size,
@@ -59,7 +57,7 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
 
   /** Scans the whole log afresh (at open, and after a retention rewrote segments). */
   async function rebuild(): Promise<RecoveryReport> {
-    const segments = await segmentsNow();
+    const segments = await listSegmentsIfAny(dir);
     if (segments.length === 0) {
       await gate.exclusive(() => {
         index = new FileLogIndex();
@@ -99,7 +97,7 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
 
   /** Indexes the bytes appended to the last known segment and to every segment started since. */
   async function catchUp(): Promise<void> {
-    const segments = await segmentsNow();
+    const segments = await listSegmentsIfAny(dir);
     if (await rewritten(segments)) {
       await rebuild();
       return;
