@@ -1,14 +1,19 @@
-// Requests to the process that owns a run (cancel now; resolve later): one JSON file each in `<dataDir>/control/`.
+// Requests to the process that owns a run (cancel, resolve): one JSON file each in `<dataDir>/control/`.
 import { randomUUID } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { WorkflowResolvedData } from '../events/workflowEvents.js';
 import type { Clock } from '../common/clock.js';
 import { runFileName } from './runOwnership.js';
 
 export const ControlAction = z.enum(['cancel', 'resolve']);
+
+/** What a `resolve` request decides: `workflow.resolved`'s data without the step (the owner knows which waits). */
+export const ControlResolution = WorkflowResolvedData.omit({ stepActorId: true });
+export type ControlResolution = z.infer<typeof ControlResolution>;
 export type ControlAction = z.infer<typeof ControlAction>;
 
 export const ControlRequest = z.object({
@@ -19,7 +24,7 @@ export const ControlRequest = z.object({
   /** Why (a cancel's reason, recorded in `workflow.cancelled`). */
   reason: z.string().optional(),
   /** What a `resolve` decides (retry | skip | abort | value, and the value): read by the resolving side. */
-  resolution: z.record(z.string(), z.unknown()).optional(),
+  resolution: ControlResolution.optional(),
   requestedAt: z.number(),
   from: z.object({ pid: z.number().int(), hostname: z.string() }),
 });

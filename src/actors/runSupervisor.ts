@@ -1,5 +1,5 @@
-// A runtime's runs as other processes see them: each run it executes is claimed (an owner file) while it runs, and
-// the control requests for it (`retrace cancel`) are acted on.
+// A runtime's runs as other processes see them: each run it executes is claimed (an owner file) while it runs or
+// waits here on an escalation, and the control requests for it (`retrace cancel`, `retrace resolve`) are acted on.
 import type { Clock } from '../common/clock.js';
 import type { Logger } from './logger.js';
 import { watchControlRequests, type ControlRequest, type ControlWatcher } from './runControl.js';
@@ -9,9 +9,10 @@ import type { WorkflowHandle } from './workflowHost.js';
 export interface RunSupervisor {
   /** Claims the run for this process and starts listening for its control requests. */
   started(handle: WorkflowHandle): Promise<void>;
-  /** Gives the run up: its owner file is removed. */
-  ended(runId: string): Promise<void>;
-  close(): void;
+  /** Gives the run up (its owner file is removed), unless it waits on an escalation: a resolve continues it here. */
+  ended(runId: string, waiting: boolean): Promise<void>;
+  /** Gives up every run still claimed (those waiting here): their owner files are removed. */
+  close(): Promise<void>;
 }
 
 export function createRunSupervisor(options: { dataDir: string; clock: Clock; logger: Logger }): RunSupervisor {
@@ -23,13 +24,40 @@ export function createRunSupervisor(options: { dataDir: string; clock: Clock; lo
     const handle = running.get(request.runId);
     if (!handle) return false;
     switch (request.action) {
-      case 'cancel':
+      case 'cancel': {
         logger.info({ runId: request.runId, from: request.from }, 'cancel requested by another process');
-        handle.cancel(request.reason ?? `cancelled by process ${request.from.pid}`);
+        const reason = request.reason ?? `cancelled by process ${request.from.pid}`;
+        // A run waiting on an escalation has nothing in flight: cancelling it is aborting the waiting step
+        // (its cleanup and its parents' run, the run fails as aborted).
+        if (handle.snapshot().status === 'escalated') {
+          handle.resolve({ action: 'abort', note: reason }).catch((error: unknown) => {
+            logger.warn({ err: error, runId: request.runId }, 'a cancel requested by another process was refused');
+          });
+        } else {
+          handle.cancel(reason);
+        }
         return true;
-      case 'resolve':
-        // Not acted on here yet: left for a process that can resolve (the resume work adds it).
-        return false;
+      }
+      case 'resolve': {
+        const resolution = request.resolution;
+        if (!resolution) {
+          logger.warn({ runId: request.runId }, 'ignored a resolve request without a resolution');
+          return true;
+        }
+        logger.info({ runId: request.runId, from: request.from }, 'resolve requested by another process');
+        const { action, value, by, note } = resolution;
+        handle
+          .resolve({
+            action,
+            ...(value === undefined ? {} : { value }),
+            ...(by === undefined ? {} : { by }),
+            ...(note === undefined ? {} : { note }),
+          })
+          .catch((error: unknown) => {
+            logger.warn({ err: error, runId: request.runId }, 'a resolve requested by another process was refused');
+          });
+        return true;
+      }
     }
   }
 
@@ -54,13 +82,17 @@ export function createRunSupervisor(options: { dataDir: string; clock: Clock; lo
       // A request written before the claim (a quick cancel) is picked up now.
       void watcher.scan().catch(() => undefined);
     },
-    async ended(runId) {
+    async ended(runId, waiting) {
+      if (waiting) return;
       running.delete(runId);
       await releaseRun(dataDir, runId).catch(() => undefined);
     },
-    close() {
+    async close() {
       watcher?.close();
       watcher = undefined;
+      const left = [...running.keys()];
+      running.clear();
+      await Promise.all(left.map((runId) => releaseRun(dataDir, runId).catch(() => undefined)));
     },
   };
 }

@@ -565,7 +565,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       if (closed) return;
       // Running workflows are cancelled first: their cleanup steps may still call tools.
       await workflows.close();
-      supervisor?.close();
+      await supervisor?.close();
       closed = true;
       for (const handle of active) handle.cancel('the runtime is closing');
       breakers.stop();

@@ -102,7 +102,8 @@ export interface WorkflowHostDeps {
   attachServers?(workflow: CompiledWorkflow): () => void;
   /** Told when a run starts executing here and once it ended, before `done` settles (ownership, control requests). */
   onRunStarted?(handle: WorkflowHandle): Promise<void>;
-  onRunEnded?(runId: string): Promise<void>;
+  /** `waiting`: the run stopped on an escalation and this process keeps it (a resolve continues it here). */
+  onRunEnded?(runId: string, waiting: boolean): Promise<void>;
 }
 
 export interface WorkflowHost {
@@ -147,6 +148,8 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
   const { clock } = deps;
   const newRunId = createEventIdFactory({ clock, random: deps.random });
   const entries = new Map<string, Entry>();
+  /** Every execution until it settled (its run given up by `onRunEnded` included): `close` waits for them all. */
+  const executing = new Set<Promise<WorkflowFinal>>();
   const executor = createExecutor({
     clock,
     random: deps.random,
@@ -183,7 +186,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     try {
       return await executeOwned(entry, start);
     } finally {
-      await deps.onRunEnded?.(entry.summary.runId);
+      await deps.onRunEnded?.(entry.summary.runId, entry.final?.status === 'escalated');
     }
   }
 
@@ -256,6 +259,9 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     entry.summary.status = 'running';
     entry.final = undefined;
     const done = execute(entry, start);
+    executing.add(done);
+    const settled = () => void executing.delete(done);
+    done.then(settled, settled);
     done
       .then(
         (final) => final.status !== 'escalated',
@@ -428,7 +434,8 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     async close() {
       const running = [...entries.values()].filter((entry) => entry.summary.status === 'running');
       for (const entry of running) entry.handle.cancel('the runtime is closing');
-      await Promise.all(running.map((entry) => entry.handle.done.catch(() => undefined)));
+      // A resolved run's execution is not its handle's first `done`: wait for every execution, not only those.
+      await Promise.all([...executing].map((done) => done.catch(() => undefined)));
     },
   };
 }

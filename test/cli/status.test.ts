@@ -165,7 +165,7 @@ describe('retrace status and cancel across processes', { timeout: 120_000 }, () 
     expect(JSON.parse(all.stdout)).toEqual([runFinal]);
   });
 
-  it('calls a run whose owner died interrupted (a stale owner file is ignored), and cancel records it cancelled', async ({
+  it('calls a run whose owner died interrupted (a stale owner file is ignored); cancel resumes it here and cancels it (cleanup ran)', async ({
     workspace,
   }) => {
     await writeFile(join(workspace.dir, 'slow.yaml'), slow);
@@ -194,8 +194,12 @@ describe('retrace status and cancel across processes', { timeout: 120_000 }, () 
 
     const cancel = await workspace.run(['cancel', 'slow-2', '--json'], { timeoutMs: 60_000 });
     expect(cancel.code, cancel.stderr).toBe(130);
-    expect(cancel.stderr).toContain('cleanup steps do not run');
-    expect(JSON.parse(cancel.stdout)).toMatchObject({ status: 'cancelled', state: { phase: 'waiting' } });
+    expect(cancel.stderr).toContain('no live process owns it: resuming it here to cancel it');
+    // The wait that was under way is cancelled in the resumed run, and its cleanup step runs there.
+    expect(JSON.parse(cancel.stdout)).toMatchObject({
+      status: 'cancelled',
+      state: { phase: 'waiting', cleaned: true },
+    });
     const after = await workspace.run(['status', 'slow-2', '--json'], { timeoutMs: 60_000 });
     expect(JSON.parse(after.stdout)).toEqual(JSON.parse(cancel.stdout));
   });

@@ -79,6 +79,8 @@ export function createWorld(
   shared: SharedExample,
   events: readonly EventEnvelope[] = [],
   startAt = 1_700_000_000_000,
+  /** With a data dir the runtime claims its runs there and acts on control requests (`retrace cancel`, `resolve`). */
+  dataDir?: string,
 ): ResumeWorld {
   const clock = createTestClock(startAt);
   shared.useClock(clock);
@@ -90,6 +92,7 @@ export function createWorld(
     clock,
     random: () => 0.5,
     store,
+    ...(dataDir === undefined ? {} : { dataDir }),
   });
   return {
     clock,

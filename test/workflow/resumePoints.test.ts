@@ -1,6 +1,11 @@
 // Resuming at particular points (pending retries keep their deadlines, in-flight calls), resolving an escalated
 // run with each action, and the runs a resume refuses; against the real example MCP server.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendControlRequest } from '../../src/actors/runControl.js';
+import { liveOwner } from '../../src/actors/runOwnership.js';
 import type { WorkflowFinal } from '../../src/actors/workflowHost.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import type { Resolution } from '../../src/actors/workflowResume.js';
@@ -60,12 +65,16 @@ async function runToEnd(text: string, inputs: Record<string, unknown> = {}) {
   return { workflow, final, events, runId: handle.runId };
 }
 
-/** A world holding the log up to and including the first event `matches`. */
-function cutAt(events: readonly EventEnvelope[], matches: (event: EventEnvelope) => boolean): ResumeWorld {
+/** A world holding the log up to and including the first event `matches` (its runs claimed in `dataDir`, if given). */
+function cutAt(
+  events: readonly EventEnvelope[],
+  matches: (event: EventEnvelope) => boolean,
+  dataDir?: string,
+): ResumeWorld {
   const index = events.findIndex(matches);
   expect(index).toBeGreaterThanOrEqual(0);
   const prefix = events.slice(0, index + 1);
-  return createWorld(shared, prefix, (prefix.at(-1)?.ts ?? 0) + 1);
+  return createWorld(shared, prefix, (prefix.at(-1)?.ts ?? 0) + 1, dataDir);
 }
 
 function runEvents(world: ResumeWorld, runId: string): EventEnvelope[] {
@@ -200,6 +209,50 @@ describe('an escalation that waits for a person', () => {
     expect(final.status).toBe('failed');
     expect(final.error).toMatchObject({ type: 'aborted', actor_id: 'task' });
     expect(final.state).toEqual({ n: 1, cleaned: true });
+  });
+
+  it('keeps a waiting run in its process, which acts on resolve and cancel requests from another process', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'retrace-owner-'));
+    try {
+      for (const [request, status] of [
+        [{ action: 'resolve', resolution: { action: 'value', value: 3, by: 'ops' } }, 'succeeded'],
+        [{ action: 'cancel', reason: 'not today' }, 'failed'],
+      ] as const) {
+        const world = cutAt(
+          original.events,
+          (event) => event.type === 'toolcall.attempt.started' && event.parentId === 'task',
+          dataDir,
+        );
+        const handle = await world.runtime.resume(original.runId, { workflow: original.workflow });
+        expect((await world.drive(handle.done)).status).toBe('escalated');
+        // Waiting, the run stays claimed by this process: another process sends it its answer.
+        expect((await liveOwner(dataDir, original.runId))?.pid).toBe(process.pid);
+        const ended = new Promise<string>((resolve) =>
+          handle.subscribe((event) => {
+            if (event.type === 'workflow.succeeded' || event.type === 'workflow.failed') resolve(event.type);
+          }),
+        );
+        await sendControlRequest(dataDir, { runId: original.runId, requestedAt: 1, ...request });
+        expect(await world.drive(ended)).toBe(`workflow.${status}`);
+        const final = handle.snapshot().final;
+        expect(final?.status).toBe(status);
+        if (status === 'succeeded') expect(final?.state).toEqual({ n: 1, got: 3 });
+        // A cancel of a waiting run aborts its waiting step: its cleanup ran.
+        else expect(final).toMatchObject({ error: { type: 'aborted' }, state: { n: 1, cleaned: true } });
+        const resolved = runEvents(world, original.runId).find((event) => event.type === 'workflow.resolved');
+        expect(resolved?.data).toMatchObject(
+          request.action === 'resolve'
+            ? { action: 'value', value: 3, by: 'ops' }
+            : { action: 'abort', note: 'not today' },
+        );
+        await world.close();
+        // Ended, the run is given up: no owner file, no request left.
+        expect(await liveOwner(dataDir, original.runId), request.action).toBeUndefined();
+        expect(await readdir(join(dataDir, 'control'))).toEqual([]);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('resolves from the store alone in another runtime', async () => {

@@ -1,16 +1,18 @@
 // `retrace cancel RUN`: asks the process that owns the run to cancel it (in-flight calls cancelled, cleanup run), then
 // follows the log until the run ended and exits as `retrace run` would have.
 import { sendControlRequest } from '../../actors/runControl.js';
-import { systemClock, systemRandom } from '../../common/clock.js';
+import type { WorkflowFinal } from '../../actors/workflowHost.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
-import { createEventWriter } from '../../events/eventWriter.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
+import type { EventEnvelope } from '../../events/envelope.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { reduceWorkflowRun, workflowRunFinal, type WorkflowRunView } from '../../store/projections/workflowRun.js';
 import { ExitCode, exitCodeForWorkflow } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
-import { foldWorkflowRun, hasEnded, observeRun } from './status.js';
-import { chooseBackends, commandConfig, openStore, type Backends } from './store.js';
+import { printFinal as printWorkflowFinal } from '../workflowOutput.js';
+import { openRuntime } from './shared.js';
+import { foldWorkflowRun, hasEnded, observeRun, type ObservedRun } from './status.js';
+import { chooseBackends, commandConfig, openStore } from './store.js';
 
 export interface CancelOptions {
   reason?: string;
@@ -19,23 +21,33 @@ export interface CancelOptions {
   json?: boolean;
 }
 
-/** Follows `runId` in the log until it ends (or escalates), or `timeoutMs` passes; returns the run as last seen. */
+/**
+ * Follows `runId` in the log until it ends (or escalates), or `timeoutMs` passes; returns the run as last seen. With
+ * `afterSeq`, only an end reached after a `workflow.resolved` past that seq counts (a resolve sent to the owner).
+ */
 export async function waitForRunEnd(
   store: EventStore,
   runId: string,
   timeoutMs: number | undefined,
+  afterSeq?: number,
 ): Promise<WorkflowRunView> {
   const controller = new AbortController();
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), timeoutMs);
+  let resolved = afterSeq === undefined;
+  const see = (view: WorkflowRunView, event: EventEnvelope) => {
+    if (afterSeq !== undefined && event.seq > afterSeq && event.type === 'workflow.resolved') resolved = true;
+    return reduceWorkflowRun(view, event);
+  };
+  const ended = (view: WorkflowRunView): boolean => resolved && view.status !== 'running';
   try {
     // Tail first, then read: what lands between the two comes with the tail (seen twice at most, skipped by seq).
     const live = store.tail({ runId, signal: controller.signal });
-    let view = foldWorkflowRun(await store.read(runId));
-    if (view.status !== 'running') return view;
+    let view = (await store.read(runId)).reduce(see, foldWorkflowRun([]));
+    if (ended(view)) return view;
     for await (const event of live) {
       if (event.seq <= view.lastSeq) continue;
-      view = reduceWorkflowRun(view, event);
-      if (view.status !== 'running') break;
+      view = see(view, event);
+      if (ended(view)) break;
     }
     return view;
   } finally {
@@ -45,37 +57,34 @@ export async function waitForRunEnd(
 }
 
 /**
- * Cancels a run that no live process owns (interrupted, or escalated and waiting for a person): takes the log's lock
- * and appends `workflow.cancelled` through the event writer. Its cleanup steps do NOT run: cleanup of an unowned run
- * runs only when the run is resumed. Once `runtime.resume(runId)` exists, this is the one place to switch to "resume
- * it in this process, then cancel its handle (cleanup runs) and wait for its end".
+ * Cancels a run that no live process owns, in this process: an interrupted run is resumed from its log and cancelled
+ * at once (the steps it had under way are cancelled and their cleanup runs); a run waiting on an escalation has
+ * nothing in flight, so cancelling it aborts the waiting step (its cleanup and its parents' run; the run fails as
+ * `aborted`, as `retrace resolve --action abort` would).
  */
 export async function cancelUnownedRun(
-  backends: Backends,
+  globals: GlobalOptions,
   config: RuntimeConfig,
-  runId: string,
+  observed: ObservedRun,
   reason: string,
-): Promise<WorkflowRunView> {
-  const store = await openStore(backends, 'write');
+): Promise<WorkflowFinal> {
+  const runtime = await openRuntime(globals, { config, record: true });
   try {
-    // Read again under the lock: nothing can have been appended since, and the run may have ended meanwhile.
-    const view = foldWorkflowRun(await store.read(runId));
-    if (hasEnded(view.status)) return view;
-    const writer = createEventWriter({ clock: systemClock, random: systemRandom, redact: config.log.redact });
-    writer.resumeRun(runId, view.lastSeq);
-    const waiting = view.waitingStep ?? view.currentSteps[0];
-    const cancelled = writer.toEnvelope(runId, {
-      type: 'workflow.cancelled',
-      at: systemClock.now(),
-      actorId: runId,
-      reason,
-      steps: view.steps,
-      error: { message: reason, type: 'cancelled', ...(waiting === undefined ? {} : { step_id: waiting }) },
+    const { runId } = observed.view;
+    if (observed.status === 'escalated') return await runtime.resolve(runId, { action: 'abort', note: reason });
+    const handle = await runtime.resume(runId);
+    // Cancelled once the replay has re-entered the step that was under way (its first live event), so that step is
+    // cancelled and its cleanup runs; cancelling before the replay would end the run without re-entering it.
+    const stop = handle.subscribe((event) => {
+      if (event.type === 'workflow.step.started') handle.cancel(reason);
     });
-    await store.append([cancelled]);
-    return reduceWorkflowRun(view, cancelled);
+    try {
+      return await handle.done;
+    } finally {
+      stop();
+    }
   } finally {
-    await store.close();
+    await runtime.close();
   }
 }
 
@@ -88,7 +97,8 @@ function parseWaitMs(wait: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-function printFinal(view: WorkflowRunView, json: boolean | undefined): void {
+/** Prints the run's final as the log has it (`run --json`'s last line with --json). */
+export function printRunFinal(view: WorkflowRunView, json: boolean | undefined): void {
   const final = workflowRunFinal(view);
   process.stdout.write(json ? `${JSON.stringify(final)}\n` : `${JSON.stringify(final, null, 2)}\n`);
 }
@@ -108,15 +118,17 @@ export async function runCancel(runId: string, options: CancelOptions, globals: 
     const observed = await observeRun(store, backends.dataDir, runId);
     if (hasEnded(observed.status)) {
       process.stderr.write(`retrace: run ${runId} already ended (${observed.status}): nothing to cancel\n`);
-      printFinal(observed.view, options.json);
+      printRunFinal(observed.view, options.json);
       return ExitCode.failed;
     }
     if (observed.owner) {
       await sendControlRequest(backends.dataDir, { runId, action: 'cancel', reason, requestedAt: Date.now() });
       process.stderr.write(`cancel requested from process ${observed.owner.pid}, which runs ${runId}\n`);
       if (waitMs === 0) return ExitCode.ok;
-      view = await waitForRunEnd(store, runId, waitMs);
-      if (view.status === 'running') {
+      // A waiting run's owner aborts its waiting step: its end comes after that `workflow.resolved`.
+      const afterSeq = observed.status === 'escalated' ? observed.view.lastSeq : undefined;
+      view = await waitForRunEnd(store, runId, waitMs, afterSeq);
+      if (view.status === 'running' || (afterSeq !== undefined && view.lastSeq === afterSeq)) {
         process.stderr.write(
           `retrace: run ${runId} has not ended within ${options.wait ?? ''} s (the request stands)\n`,
         );
@@ -125,14 +137,15 @@ export async function runCancel(runId: string, options: CancelOptions, globals: 
     } else {
       await store.close();
       process.stderr.write(
-        `run ${runId} is ${observed.status} and no live process owns it: recorded as cancelled here. Its cleanup ` +
-          `steps do not run (cleanup of an unowned run runs only when the run is resumed).\n`,
+        observed.status === 'escalated'
+          ? `run ${runId} waits on an escalation and no live process owns it: aborting its waiting step here\n`
+          : `run ${runId} is ${observed.status} and no live process owns it: resuming it here to cancel it\n`,
       );
-      view = await cancelUnownedRun(backends, config, runId, reason);
+      return printWorkflowFinal(await cancelUnownedRun(globals, config, observed, reason), options);
     }
   } finally {
     await store.close();
   }
-  printFinal(view, options.json);
-  return view.status === 'running' ? ExitCode.notEndedYet : exitCodeForWorkflow(view.status);
+  printRunFinal(view, options.json);
+  return exitCodeForWorkflow(view.status);
 }

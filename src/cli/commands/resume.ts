@@ -4,7 +4,13 @@ import { ErrorCode, RetraceError } from '../../common/errors.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { ResolutionAction } from '../../events/workflowEvents.js';
 import { parseInputPairs } from '../../workflow/inputs.js';
-import { ExitCode } from '../exitCodes.js';
+import { sendControlRequest } from '../../actors/runControl.js';
+import type { Resolution } from '../../actors/workflowResume.js';
+import type { RuntimeConfig } from '../../config/runtimeConfig.js';
+import { ExitCode, exitCodeForWorkflow } from '../exitCodes.js';
+import { printRunFinal, waitForRunEnd } from './cancel.js';
+import { observeRun } from './status.js';
+import { chooseBackends, openStore } from './store.js';
 import type { GlobalOptions } from '../main.js';
 import { printFinal, showProgress } from '../workflowOutput.js';
 import { openRuntime } from './shared.js';
@@ -85,17 +91,47 @@ export async function runResolve(run: string, options: ResolveCommandOptions, gl
     throw new RetraceError(ErrorCode.usage, '--action value needs --value JSON');
   }
   const config = await loadConfig(globals.config === undefined ? {} : { file: globals.config });
+  const resolution = {
+    action: action.data,
+    ...(value === undefined ? {} : { value }),
+    ...(options.by === undefined ? {} : { by: options.by }),
+    ...(options.note === undefined ? {} : { note: options.note }),
+  };
+  const owned = await resolveThroughOwner(run, resolution, config, globals, options);
+  if (owned !== undefined) return owned;
   const runtime = await openRuntime(globals, { config, record: true });
   let final: WorkflowFinal;
   try {
-    final = await runtime.resolve(run, {
-      action: action.data,
-      ...(value === undefined ? {} : { value }),
-      ...(options.by === undefined ? {} : { by: options.by }),
-      ...(options.note === undefined ? {} : { note: options.note }),
-    });
+    final = await runtime.resolve(run, resolution);
   } finally {
     await runtime.close();
   }
   return printFinal(final, options);
+}
+
+/**
+ * A run waiting in a live process (one that keeps its waiting runs, e.g. a long-lived runtime) is resolved there: the
+ * resolution goes as a control request and this follows the log to the run's end. Undefined when no live process
+ * owns the run (it is then resolved here). A run that is not waiting is left to `runtime.resolve` to refuse.
+ */
+async function resolveThroughOwner(
+  runId: string,
+  resolution: Resolution,
+  config: RuntimeConfig,
+  globals: GlobalOptions,
+  options: ResolveCommandOptions,
+): Promise<number | undefined> {
+  const backends = chooseBackends(globals, config);
+  const store = await openStore(backends, 'read');
+  try {
+    const observed = await observeRun(store, backends.dataDir, runId);
+    if (observed.status !== 'escalated' || !observed.owner) return undefined;
+    await sendControlRequest(backends.dataDir, { runId, action: 'resolve', resolution, requestedAt: Date.now() });
+    process.stderr.write(`resolution sent to process ${observed.owner.pid}, which keeps ${runId} waiting\n`);
+    const view = await waitForRunEnd(store, runId, undefined, observed.view.lastSeq);
+    printRunFinal(view, options.json);
+    return view.status === 'running' ? ExitCode.notEndedYet : exitCodeForWorkflow(view.status);
+  } finally {
+    await store.close();
+  }
 }

@@ -37,7 +37,8 @@ export async function observeRun(store: EventStore, dataDir: string, runId: stri
     const what = events.length === 0 ? 'no run' : 'no workflow run';
     throw new RetraceError(ErrorCode.unknownRun, `${what} "${runId}" in the log (see retrace status --all)`);
   }
-  const owner = view.status === 'running' ? await liveOwner(dataDir, runId) : undefined;
+  // A run waiting on an escalation may be kept by a live process too (a resolve is then sent to it).
+  const owner = view.status === 'running' || view.status === 'escalated' ? await liveOwner(dataDir, runId) : undefined;
   return { view, owner, status: statusWithOwner(view, owner !== undefined) };
 }
 
