@@ -147,6 +147,14 @@ function workflowFacts(): EmittedFact[] {
     { ...flow, type: 'workflow.failed', error, steps: 4 },
     { ...flow, type: 'workflow.escalated', error: { ...error, type: 'escalated' }, steps: 4 },
     { ...flow, type: 'workflow.cancelled', reason: 'cancelled by the caller', steps: 2 },
+    { ...flow, type: 'workflow.resolved', stepActorId: 'deploy', action: 'value', value: { ok: true }, by: 'ops' },
+    {
+      ...flow,
+      type: 'workflow.resumed',
+      previousSeq: 12,
+      stepsReplayed: 4,
+      reason: 'resumed after the process stopped',
+    },
   ];
 }
 
