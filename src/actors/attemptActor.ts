@@ -6,6 +6,15 @@ import type { AttemptRequest } from './mcpTypes.js';
 
 export type PerformAttempt = (request: AttemptRequest) => Promise<AttemptActorOutput>;
 
+export interface AttemptLogicOptions {
+  /**
+   * Waits before a non-idempotent attempt is sent (the runtime: until the call's events so far, its
+   * `toolcall.attempt.started` among them, are durable), so a crash while it is in flight is always seen on resume
+   * and the call is escalated instead of repeated. Idempotent attempts are sent at once.
+   */
+  beforeNonIdempotent?: (input: AttemptActorInput) => Promise<void>;
+}
+
 function thrown(error: unknown, startedAt: number, finishedAt: number): AttemptActorOutput {
   const cause = error instanceof Error ? error : new Error(String(error));
   const failure: AttemptActorOutput = {
@@ -24,7 +33,8 @@ function thrown(error: unknown, startedAt: number, finishedAt: number): AttemptA
  * connector then sends MCP `notifications/cancelled`. A callback actor (rather than a promise actor) keeps
  * this to one AbortController and no extra promise per attempt.
  */
-export function createAttemptLogic(perform: PerformAttempt, clock: Clock) {
+export function createAttemptLogic(perform: PerformAttempt, clock: Clock, options: AttemptLogicOptions = {}) {
+  const { beforeNonIdempotent } = options;
   return fromCallback<EventObject, AttemptActorInput>(({ input, sendBack }) => {
     const startedAt = clock.now();
     const controller = new AbortController();
@@ -44,8 +54,14 @@ export function createAttemptLogic(perform: PerformAttempt, clock: Clock) {
         finishedAt: clock.now(),
       });
     }, input.timeoutMs);
-    perform({ server: input.server, tool: input.tool, args: input.args, signal: controller.signal }).then(
-      settle,
+    const send = () => perform({ server: input.server, tool: input.tool, args: input.args, signal: controller.signal });
+    // Sent only if nothing settled the attempt (a timeout, a cancel) while its start became durable.
+    const sent =
+      input.idempotent || !beforeNonIdempotent
+        ? send()
+        : beforeNonIdempotent(input).then(() => (settled ? undefined : send()));
+    sent.then(
+      (output) => output && settle(output),
       (error) => settle(thrown(error, startedAt, clock.now())),
     );
     return () => {

@@ -10,7 +10,13 @@ import {
   type RuntimeConfigInput,
 } from '../config/runtimeConfig.js';
 import { toolCallMachine } from '../machines/toolCall.js';
-import type { ToolCallEmitted, ToolCallInput, ToolCallOutcome, ToolTarget } from '../machines/toolCallTypes.js';
+import type {
+  AttemptActorInput,
+  ToolCallEmitted,
+  ToolCallInput,
+  ToolCallOutcome,
+  ToolTarget,
+} from '../machines/toolCallTypes.js';
 import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
 import type { ParsedToolPolicyConfig } from '../policy/toolPolicy.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
@@ -174,6 +180,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const recording = new Map<string, { last: Promise<void>; error?: unknown }>();
   /** Calls recorded in another run (a workflow's): that run and the step they belong to. */
   const callRuns = new Map<string, { runId: string; parentId: string | undefined }>();
+  /** Per call in progress: the number of its last attempt whose start was recorded. */
+  const attemptsStarted = new Map<string, number>();
   /** Per run: who wants its events once they are durable (a workflow handle's subscribers). */
   const runListeners = new Map<string, Set<(event: RetraceEvent) => void>>();
   const redact = createRedactor(config.log.redact);
@@ -362,6 +370,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     publish(event);
     const key = `${event.server}/${event.tool}`;
     switch (event.type) {
+      case 'toolcall.attempt.started':
+        attemptsStarted.set(event.callId, event.n);
+        break;
       case 'toolcall.attempt.failed': {
         const { failure } = event;
         if (failure.kind !== 'circuit_open') {
@@ -390,9 +401,26 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     if (envelope) for (const hit of triggers.observe(envelope)) advise(event.callId, hit, event.at);
   }
 
+  /**
+   * Resolves once the attempt's `toolcall.attempt.started` is durable. The machine emits it on entering `calling`,
+   * but delivers a macrostep's emitted facts after starting its invoked actors (the first attempt is in the initial
+   * macrostep), so it is looked for a microtask later; an attempt whose start is still not recorded then is not sent.
+   */
+  async function attemptStartDurable(attempt: AttemptActorInput): Promise<void> {
+    await Promise.resolve();
+    if (attemptsStarted.get(attempt.callId) !== attempt.n) {
+      throw new Error(`attempt ${attempt.n} of call ${attempt.callId} was not recorded before its request`);
+    }
+    await durable(callRuns.get(attempt.callId)?.runId ?? attempt.callId);
+  }
+
   const machine = toolCallMachine.provide({
     actors: {
-      attempt: createAttemptLogic((request) => connector.callTool(request), clock),
+      // A non-idempotent attempt is sent once its start is durable in its run (a workflow's, or the call's own): the
+      // same wait as a non-idempotent shell command's (`durable`).
+      attempt: createAttemptLogic((request) => connector.callTool(request), clock, {
+        beforeNonIdempotent: attemptStartDurable,
+      }),
       readCache: fromPromise(({ input }) => Promise.resolve(cache.get(input.server, input.tool, input.args))),
     },
     guards: {
@@ -491,6 +519,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
           return { ...plan.outcome, runId: callOptions.runId ?? input.callId };
         } finally {
           callRuns.delete(input.callId);
+          attemptsStarted.delete(input.callId);
         }
       }
       resumeFrom = plan.context;
@@ -509,6 +538,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       callOptions.signal?.removeEventListener('abort', onAbort);
       active.delete(run);
       callRuns.delete(input.callId);
+      attemptsStarted.delete(input.callId);
     }
   }
 

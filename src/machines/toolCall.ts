@@ -244,6 +244,7 @@ export const toolCallMachine = setup({
           tool: context.current.tool,
           args: context.input.args,
           timeoutMs: attemptTimeoutMs(context),
+          idempotent: context.current.policy.idempotent,
         }),
         onError: {
           target: 'judging',

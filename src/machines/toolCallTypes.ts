@@ -131,6 +131,8 @@ export interface AttemptActorInput {
   args: Record<string, unknown>;
   /** The attempt's timeout, already cut to the tool's deadline; the attempt actor answers `timeout` when it passes. */
   timeoutMs: number;
+  /** The tool's policy says a repeat is harmless; a non-idempotent attempt is sent only once its start is durable. */
+  idempotent: boolean;
 }
 
 export interface CacheLookupInput {
