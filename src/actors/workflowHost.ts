@@ -1,4 +1,5 @@
 // Workflows as runs: spawn one (compiled, or a file to load) with its inputs, watch it, cancel it, await its end.
+import { basename, resolve as resolvePath } from 'node:path';
 import type { Clock, RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { RuntimeConfig } from '../config/runtimeConfig.js';
@@ -221,7 +222,8 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         parentId: undefined,
         stepId: undefined,
         name: workflow.name,
-        file: workflow.file,
+        // Absolute, so `retrace resume` finds the file from any directory.
+        file: workflow.file === '' ? '' : resolvePath(workflow.baseDir, basename(workflow.file)),
         hash: workflowHash(workflow),
         inputs,
         initialState: structuredClone(workflow.initialState),
