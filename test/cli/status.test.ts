@@ -1,10 +1,10 @@
 // `retrace status` and `retrace cancel` from another process while a real `retrace run` child holds the log.
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { cliMain, cliTest as it, stdoutJson, tsxLoader, type CliWorkspace } from '../support/cli.js';
+import { cliMain, cliTest as it, runCli, stdoutJson, tsxLoader, type CliWorkspace } from '../support/cli.js';
 
 const slow = `name: slow
 state: { phase: idle }
@@ -192,7 +192,14 @@ describe('retrace status and cancel across processes', { timeout: 120_000 }, () 
     const table = await workspace.run(['status'], { timeoutMs: 60_000 });
     expect(table.stdout).toMatch(/slow-2\s+slow\s+interrupted/);
 
-    const cancel = await workspace.run(['cancel', 'slow-2', '--json'], { timeoutMs: 60_000 });
+    // From another directory: the resume inside the cancel finds slow.yaml by the absolute path the run recorded.
+    const elsewhere = join(workspace.dir, 'elsewhere');
+    await mkdir(elsewhere);
+    const cancel = await runCli(['cancel', 'slow-2', '--json', '--data-dir', join(workspace.dir, '.retrace')], {
+      cwd: elsewhere,
+      env: workspace.marker,
+      timeoutMs: 60_000,
+    });
     expect(cancel.code, cancel.stderr).toBe(130);
     expect(cancel.stderr).toContain('no live process owns it: resuming it here to cancel it');
     // The wait that was under way is cancelled in the resumed run, and its cleanup step runs there.
