@@ -1,7 +1,7 @@
 // The life of one workflow step: `when`, attempts bounded by the step's timeout, on_error (retry on the clock,
 // continue, fallback, fail), error_state_update, cleanup on failure and on cancel. Facts are emitted; work is
 // done by the actors the executor provides (src/actors/workflowSteps.ts).
-import { assign, emit, fromPromise, setup } from 'xstate';
+import { assign, emit, fromPromise, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import { backoffDelayMs } from '../policy/backoff.js';
 import type {
   ExecuteFailure,
@@ -40,6 +40,29 @@ function notProvided(name: string): never {
   throw new Error(`workflowStepMachine: the ${name} actor was not provided`);
 }
 
+/** One attempt of the step's work, invoked by both attempt states (`running`, `runningBounded`). */
+const attempt = {
+  src: 'execute',
+  input: ({ context }: { context: StepContext }) => ({ actorId: context.input.actorId, attempt: context.attempt }),
+  onDone: {
+    target: 'succeeded',
+    actions: {
+      type: 'recordResult',
+      params: ({ event }: { event: DoneActorEvent<ExecuteOutput> }) => event.output,
+    },
+  },
+  onError: {
+    target: 'noting',
+    actions: { type: 'recordFailure', params: ({ event }: { event: ErrorActorEvent }) => ({ error: event.error }) },
+  },
+} as const;
+
+/** A retry's delay is over: the next attempt, bounded or not. */
+const attemptAgain = [
+  { guard: 'hasTimeout', target: 'runningBounded', actions: 'retryDue' },
+  { target: 'running', actions: 'retryDue' },
+] as const;
+
 export const workflowStepMachine = setup({
   types: {
     context: {} as StepContext,
@@ -76,6 +99,8 @@ export const workflowStepMachine = setup({
     cleansUpNow: ({ context }) => context.input.hasCleanup && context.error?.type !== StepErrorType.escalated,
     resumesInBackoff: ({ context }) => context.retryAt !== undefined,
     shouldRun: (_args, output: { run: boolean }) => output.run,
+    shouldRunBounded: ({ context }, output: { run: boolean }) =>
+      output.run && context.input.attemptTimeoutMs !== undefined,
     wasCancelled: ({ context }) => context.error?.type === StepErrorType.cancelled,
     canRetry: ({ context }) =>
       context.input.strategy === 'retry' &&
@@ -191,16 +216,22 @@ export const workflowStepMachine = setup({
       always: [
         { guard: 'resumesInBackoff', target: 'resumingBackoff' },
         { guard: 'hasWhen', target: 'checking' },
+        { guard: 'hasTimeout', target: 'runningBounded' },
         { target: 'running' },
       ],
     },
     /** A resumed step whose retry was pending: it keeps the recorded deadline, without recording it again. */
-    resumingBackoff: { after: { retryDelay: { target: 'running', actions: 'retryDue' } } },
+    resumingBackoff: { after: { retryDelay: attemptAgain } },
     checking: {
       invoke: {
         src: 'checkWhen',
         input: ({ context }) => ({ actorId: context.input.actorId }),
         onDone: [
+          {
+            guard: { type: 'shouldRunBounded', params: ({ event }) => event.output },
+            target: 'runningBounded',
+            actions: { type: 'advanceClock', params: ({ event }) => event.output },
+          },
           {
             guard: { type: 'shouldRun', params: ({ event }) => event.output },
             target: 'running',
@@ -214,23 +245,13 @@ export const workflowStepMachine = setup({
         },
       },
     },
-    running: {
+    // An attempt; one bounded by the step's timeout is its own state (a flat state costs XState far less per
+    // step than a compound one choosing its timer with an eventless hop).
+    running: { entry: ['startAttempt', 'emitStarted'], invoke: attempt },
+    runningBounded: {
       entry: ['startAttempt', 'emitStarted'],
-      invoke: {
-        src: 'execute',
-        input: ({ context }) => ({ actorId: context.input.actorId, attempt: context.attempt }),
-        onDone: { target: 'succeeded', actions: { type: 'recordResult', params: ({ event }) => event.output } },
-        onError: {
-          target: 'noting',
-          actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-        },
-      },
-      initial: 'bounding',
-      states: {
-        bounding: { always: [{ guard: 'hasTimeout', target: 'bounded' }, { target: 'unbounded' }] },
-        bounded: { after: { attemptTimeout: { target: '#step.noting', actions: 'recordTimeout' } } },
-        unbounded: {},
-      },
+      invoke: attempt,
+      after: { attemptTimeout: { target: 'noting', actions: 'recordTimeout' } },
     },
     noting: {
       invoke: {
@@ -257,7 +278,7 @@ export const workflowStepMachine = setup({
     },
     backingOff: {
       entry: 'emitRetrying',
-      after: { retryDelay: { target: 'running', actions: 'retryDue' } },
+      after: { retryDelay: attemptAgain },
     },
     recovering: {
       invoke: {
