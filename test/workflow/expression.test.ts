@@ -1,8 +1,10 @@
 // Expressions and templates: types kept, text interpolated, no prototype access, runaway expressions stopped, errors located.
+import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
 import { isRetraceError } from '../../src/common/errors.js';
 import {
   compileExpression,
+  toPlainData,
   defaultExpressionLimits,
   parseWorkflowText,
   renderValue,
@@ -56,6 +58,41 @@ describe('templates', () => {
 
   it('leave a "}}" inside an object constructor to the expression', async () => {
     expect(await render('{{ {"a": {"b": count}} }}')).toEqual({ a: { b: 3 } });
+  });
+});
+
+describe('plain dotted paths', () => {
+  const documents: Record<string, unknown>[] = [
+    { inputs: { x: 1, nested: { deep: 'yes' }, empty: null, text: 'abc' } },
+    { inputs: { x: [1, 2], nested: [{ deep: 'a' }, { deep: ['b', 'c'] }], empty: [[1], [2, 3]], text: [7] } },
+    { inputs: Object.assign(Object.create({ x: 'inherited' }) as object, { nested: { deep: { a: [1] } } }) },
+    { x: 'bare', 'a b': { c: true }, inputs: 5 },
+    {},
+  ];
+  const paths = ['inputs.x', 'inputs.nested.deep', 'inputs.empty.deep', 'inputs.text.length', 'x', '`a b`.c', 'inputs'];
+
+  it('read what jsonata reads, arrays and all', async () => {
+    for (const document of documents) {
+      for (const path of paths) {
+        const expected = toPlainData(await jsonata(path).evaluate(document));
+        expect(await expression(path).evaluate(document), `${path} of ${JSON.stringify(document)}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('spend no evaluation steps unless they meet an array, which jsonata reads', async () => {
+    const path = expression('inputs.nested.deep', { maxSteps: 0 });
+    expect(await path.evaluate({ inputs: { nested: { deep: 'yes' } } })).toBe('yes');
+    expect(await failure(path.evaluate({ inputs: { nested: [{ deep: 'a' }] } }))).toMatch(
+      /exceeded 0 evaluation steps/,
+    );
+    expect(await failure(expression('inputs.x[0]', { maxSteps: 0 }).evaluate({ inputs: { x: [1] } }))).toMatch(
+      /exceeded 0 evaluation steps/,
+    );
+  });
+
+  it('refuse a function they lead to, as jsonata does', async () => {
+    expect(await failure(expression('inputs.f').evaluate({ inputs: { f: () => 1 } }))).toMatch(/produced a function/);
   });
 });
 
