@@ -11,6 +11,8 @@ export async function renderValue(
   scope: WorkflowScope,
   context?: EvaluationContext,
 ): Promise<unknown> {
+  // A value without templates (most tool arguments) needs no scope document: building one copies the scope's names.
+  if (template.kind === 'literal') return template.value;
   return render(template, scopeDocument(scope), context);
 }
 
