@@ -74,7 +74,15 @@ export interface RuntimeOptions {
   clock?: Clock;
   random?: RandomSource;
   logger?: Logger;
+  /**
+   * How many workflow runs execute at once (1,000 by default; 0: no limit). Runs spawned beyond it wait their turn
+   * in spawn order, their handles usable meanwhile: thousands spawned together stay within bounded memory.
+   */
+  maxRunningWorkflows?: number;
 }
+
+/** The default bound on workflow runs executing at once in one runtime. */
+export const DEFAULT_MAX_RUNNING_WORKFLOWS = 1_000;
 
 export interface CallOptions {
   /** Policy overrides for this call, in config form (`{ max_retries: 0 }`). */
@@ -571,6 +579,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     isClosed: () => closed,
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
     ...(supervisor ? { onRunStarted: supervisor.started, onRunEnded: supervisor.ended } : {}),
+    maxRunning: options.maxRunningWorkflows ?? DEFAULT_MAX_RUNNING_WORKFLOWS,
   });
 
   return {

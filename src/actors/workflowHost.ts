@@ -105,6 +105,11 @@ export interface WorkflowHostDeps {
   onRunStarted?(handle: WorkflowHandle): Promise<void>;
   /** `waiting`: the run stopped on an escalation and this process keeps it (a resolve continues it here). */
   onRunEnded?(runId: string, waiting: boolean): Promise<void>;
+  /**
+   * How many runs execute at once; the others wait their turn in spawn order (their handles work meanwhile, a cancel
+   * included). Bounds memory when thousands are spawned together. Unbounded when absent or 0.
+   */
+  maxRunning?: number;
 }
 
 export interface WorkflowHost {
@@ -149,6 +154,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
   const { clock } = deps;
   const newRunId = createEventIdFactory({ clock, random: deps.random });
   const entries = new Map<string, Entry>();
+  const admission = createAdmission(deps.maxRunning ?? 0);
   /** Every execution until it settled (its run given up by `onRunEnded` included): `close` waits for them all. */
   const executing = new Set<Promise<WorkflowFinal>>();
   const executor = createExecutor({
@@ -183,11 +189,16 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
   async function execute(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal> {
     // Started after the caller has had the handle, so its subscribers see the first event.
     await Promise.resolve();
-    await deps.onRunStarted?.(entry.handle);
+    await admission.enter();
     try {
-      return await executeOwned(entry, start);
+      await deps.onRunStarted?.(entry.handle);
+      try {
+        return await executeOwned(entry, start);
+      } finally {
+        await deps.onRunEnded?.(entry.summary.runId, entry.final?.status === 'escalated');
+      }
     } finally {
-      await deps.onRunEnded?.(entry.summary.runId, entry.final?.status === 'escalated');
+      admission.leave();
     }
   }
 
@@ -438,6 +449,27 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
       for (const entry of running) entry.handle.cancel('the runtime is closing');
       // A resolved run's execution is not its handle's first `done`: wait for every execution, not only those.
       await Promise.all([...executing].map((done) => done.catch(() => undefined)));
+    },
+  };
+}
+
+/** At most `limit` holders at once (0: no limit); the others wait in arrival order. */
+function createAdmission(limit: number): { enter(): Promise<void>; leave(): void } {
+  let inside = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    enter() {
+      if (limit <= 0 || inside < limit) {
+        inside += 1;
+        return Promise.resolve();
+      }
+      return new Promise((admit) => waiting.push(admit));
+    },
+    leave() {
+      const next = waiting.shift();
+      // The slot passes straight to the next in line.
+      if (next) next();
+      else inside -= 1;
     },
   };
 }
