@@ -13,6 +13,7 @@ import { runWorkflowFile } from './commands/run.js';
 import { runResolve, runResume, type ResolveCommandOptions, type ResumeCommandOptions } from './commands/resume.js';
 import { runCancel, type CancelOptions } from './commands/cancel.js';
 import { runStatus, type StatusOptions } from './commands/status.js';
+import { runMcp, type McpCommandOptions } from './commands/mcp.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -249,6 +250,17 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the final as one JSON line')
     .action(async (run: string, options: CancelOptions) => {
       exitCode = await runCancel(run, options, globals());
+    });
+
+  program
+    .command('mcp')
+    .description(
+      'retrace as an MCP server (stdio; --http for Streamable HTTP): tools to start, watch, resolve, replay and debug workflow runs',
+    )
+    .option('--http <[host:]port>', 'serve Streamable HTTP at http://HOST:PORT/mcp (host 127.0.0.1 by default)')
+    .option('--token <token>', 'require Authorization: Bearer <token> (needed for an address beyond loopback)')
+    .action(async (options: McpCommandOptions) => {
+      exitCode = await runMcp(options, globals());
     });
 
   program

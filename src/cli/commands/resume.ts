@@ -8,8 +8,8 @@ import { sendControlRequest } from '../../actors/runControl.js';
 import type { Resolution } from '../../actors/workflowResume.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
 import { ExitCode, exitCodeForWorkflow } from '../exitCodes.js';
-import { printRunFinal, waitForRunEnd } from './cancel.js';
-import { observeRun } from './status.js';
+import { observeRun, waitForRunEnd } from '../../actors/runObservation.js';
+import { printRunFinal } from './cancel.js';
 import { chooseBackends, openStore } from './store.js';
 import type { GlobalOptions } from '../main.js';
 import { printFinal, showProgress } from '../workflowOutput.js';
@@ -128,7 +128,7 @@ async function resolveThroughOwner(
     if (observed.status !== 'escalated' || !observed.owner) return undefined;
     await sendControlRequest(backends.dataDir, { runId, action: 'resolve', resolution, requestedAt: Date.now() });
     process.stderr.write(`resolution sent to process ${observed.owner.pid}, which keeps ${runId} waiting\n`);
-    const view = await waitForRunEnd(store, runId, undefined, observed.view.lastSeq);
+    const view = await waitForRunEnd(store, runId, { afterSeq: observed.view.lastSeq });
     printRunFinal(view, options.json);
     return view.status === 'running' ? ExitCode.notEndedYet : exitCodeForWorkflow(view.status);
   } finally {

@@ -2,6 +2,7 @@
 import { createLogger } from '../../actors/logger.js';
 import { createRuntime, type Runtime } from '../../actors/runtime.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
+import type { EventStore } from '../../store/eventStore.js';
 import type { GlobalOptions } from '../main.js';
 import { chooseBackends, commandConfig, openBus, openStore } from './store.js';
 
@@ -11,13 +12,27 @@ export interface OpenRuntimeOptions {
   record?: boolean;
 }
 
+/** A runtime recording to the store the flags choose, with that store (to read runs back) and the data directory. */
+export interface RecordingRuntime {
+  runtime: Runtime;
+  store: EventStore;
+  dataDir: string;
+}
+
 export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOptions = {}): Promise<Runtime> {
   const loaded = options.config ?? (await commandConfig(globals));
-  // Command output owns stdout and the attempt lines own stderr: pino stays quiet unless asked.
-  const level = (globals.logLevel ?? 'silent') as 'silent';
-  const logger = createLogger({ level, redact: loaded.log.redact });
-  if (!options.record) return createRuntime({ config: loaded, logger });
-  const backends = chooseBackends(globals, loaded);
+  if (!options.record) return createRuntime({ config: loaded, logger: commandLogger(globals, loaded) });
+  return (await openRecordingRuntime(globals, loaded)).runtime;
+}
+
+// Command output owns stdout and the attempt lines own stderr: pino stays quiet unless asked.
+const commandLogger = (globals: GlobalOptions, config: RuntimeConfig) =>
+  createLogger({ level: (globals.logLevel ?? 'silent') as 'silent', redact: config.log.redact });
+
+/** Records every call as a run in the store (--data-dir / --store / --nats); closing the runtime closes the store. */
+export async function openRecordingRuntime(globals: GlobalOptions, config: RuntimeConfig): Promise<RecordingRuntime> {
+  const logger = commandLogger(globals, config);
+  const backends = chooseBackends(globals, config);
   const store = await openStore(backends);
   // With NATS configured, every recorded fact is also published on core NATS once durable, escalations by level.
   let bus;
@@ -27,17 +42,21 @@ export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOp
     await store.close();
     throw error;
   }
-  const runtime = createRuntime({ config: loaded, logger, store, dataDir: backends.dataDir, ...(bus ? { bus } : {}) });
+  const runtime = createRuntime({ config, logger, store, dataDir: backends.dataDir, ...(bus ? { bus } : {}) });
   return {
-    ...runtime,
-    async close() {
-      try {
-        await runtime.close();
-      } finally {
-        // The bus waits (bounded) for NATS to confirm, and reads the log to save its cursor: before the store closes.
-        await bus?.close();
-        await store.close();
-      }
+    store,
+    dataDir: backends.dataDir,
+    runtime: {
+      ...runtime,
+      async close() {
+        try {
+          await runtime.close();
+        } finally {
+          // The bus waits (bounded) for NATS to confirm, and reads the log to save its cursor: before the store closes.
+          await bus?.close();
+          await store.close();
+        }
+      },
     },
   };
 }

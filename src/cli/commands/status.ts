@@ -1,54 +1,14 @@
 // `retrace status [RUN]`: workflow runs as the log and their owners say, read without the log's lock (works mid-run).
-import { liveOwner, type RunOwner } from '../../actors/runOwnership.js';
-import { ErrorCode, isRetraceError, RetraceError } from '../../common/errors.js';
-import type { EventEnvelope } from '../../events/envelope.js';
-import type { EventStore } from '../../store/eventStore.js';
 import {
-  initialWorkflowRun,
-  reduceWorkflowRun,
-  statusWithOwner,
-  workflowRunFinal,
-  type ObservedRunStatus,
-  type WorkflowRunView,
-} from '../../store/projections/workflowRun.js';
+  observeRun,
+  observeRuns,
+  statusJson,
+  type ObservedRun,
+} from '../../actors/runObservation.js';
+import type { WorkflowRunView } from '../../store/projections/workflowRun.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
 import { withStore } from './store.js';
-
-/** A workflow run as `status` shows it: the projection's view, its owner if live, and the status both give. */
-export interface ObservedRun {
-  view: WorkflowRunView;
-  owner: RunOwner | undefined;
-  status: ObservedRunStatus;
-}
-
-export const foldWorkflowRun = (events: readonly EventEnvelope[]): WorkflowRunView =>
-  events.reduce(reduceWorkflowRun, initialWorkflowRun);
-
-/** Ended for good (escalated is not: a person decides, and the run goes on). */
-export const hasEnded = (status: ObservedRunStatus): boolean =>
-  status === 'succeeded' || status === 'failed' || status === 'cancelled';
-
-/** The workflow run `runId` as the log and its owner file say; E_UNKNOWN_RUN when the log has no such workflow run. */
-export async function observeRun(store: EventStore, dataDir: string, runId: string): Promise<ObservedRun> {
-  const events = await store.read(runId);
-  const view = foldWorkflowRun(events);
-  if (view.startedAt === undefined) {
-    const what = events.length === 0 ? 'no run' : 'no workflow run';
-    throw new RetraceError(ErrorCode.unknownRun, `${what} "${runId}" in the log (see retrace status --all)`);
-  }
-  // A run waiting on an escalation may be kept by a live process too (a resolve is then sent to it).
-  const owner = view.status === 'running' || view.status === 'escalated' ? await liveOwner(dataDir, runId) : undefined;
-  return { view, owner, status: statusWithOwner(view, owner !== undefined) };
-}
-
-/** `{ runId, status, state, result, error? }` (for an ended run exactly `run --json`'s last line), more while it runs. */
-export function statusJson(observed: ObservedRun): Record<string, unknown> {
-  const { view, owner, status } = observed;
-  const final = workflowRunFinal(view, status);
-  if (status !== 'running' && status !== 'interrupted') return { ...final };
-  return { ...final, currentSteps: view.currentSteps, steps: view.steps, ...(owner ? { owner } : {}) };
-}
 
 const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
 
@@ -101,18 +61,7 @@ export function runStatus(runId: string | undefined, options: StatusOptions, glo
       else printDetails(observed);
       return ExitCode.ok;
     }
-    const observed: ObservedRun[] = [];
-    const summaries = (await store.runs()).sort((a, b) => a.firstTs - b.firstTs);
-    for (const summary of summaries) {
-      // The summary knows an ended run without reading it: only the runs to show are read.
-      if (!options.all && hasEnded(summary.status)) continue;
-      try {
-        observed.push(await observeRun(store, backends.dataDir, summary.runId));
-      } catch (error) {
-        if (!isRetraceError(error) || error.code !== ErrorCode.unknownRun) throw error;
-      }
-    }
-    const shown = observed.filter((run) => options.all || !hasEnded(run.status));
+    const shown = await observeRuns(store, backends.dataDir, options.all ?? false);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(shown.map(statusJson), null, 2)}\n`);
       return ExitCode.ok;

@@ -1,0 +1,115 @@
+// `retrace mcp --http [HOST:]PORT`: the MCP server over Streamable HTTP (stateful sessions) at /mcp. Loopback by
+// default; any other address needs a bearer token, and every request without it is refused with 401.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, RetraceError } from '../../common/errors.js';
+import { readBody, rpcError, sendJson } from '../../common/httpJson.js';
+import type { McpHost } from './mcpHost.js';
+import { createRetraceMcpServer } from './mcpServer.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the host defaults to 127.0.0.1. */
+export function parseListenAddress(text: string): ListenAddress {
+  const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RetraceError(ErrorCode.usage, `--http ${text}: expected PORT or HOST:PORT (e.g. 8765 or 0.0.0.0:8765)`);
+  }
+  return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
+
+export interface McpHttpServer {
+  /** `http://HOST:PORT/mcp` as bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startMcpHttpServer(
+  host: McpHost,
+  address: ListenAddress,
+  token: string | undefined,
+): Promise<McpHttpServer> {
+  if (!isLoopback(address.host) && (token === undefined || token === '')) {
+    throw new RetraceError(
+      ErrorCode.usage,
+      `--http ${address.host}:${address.port}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
+    );
+  }
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
+
+  const authorized = (req: IncomingMessage): boolean => {
+    if (!expected) return true;
+    const given = Buffer.from(req.headers.authorization ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp')
+      return sendJson(res, 404, { error: 'not found' });
+    if (!authorized(req)) {
+      return sendJson(res, 401, rpcError(-32001, 'Unauthorized: send Authorization: Bearer <token>'), {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    const header = req.headers['mcp-session-id'];
+    const sessionId = typeof header === 'string' ? header : undefined;
+    let body: unknown;
+    if (req.method === 'POST') {
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch {
+        return sendJson(res, 400, rpcError(-32700, 'Parse error'));
+      }
+    }
+    const session = sessionId === undefined ? undefined : sessions.get(sessionId);
+    if (session) return session.handleRequest(req, res, body);
+    if (sessionId !== undefined) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
+    if (req.method !== 'POST' || !isInitializeRequest(body)) {
+      return sendJson(res, 400, rpcError(-32000, 'Bad Request: no valid session id'));
+    }
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => void sessions.set(id, transport),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+    };
+    await createRetraceMcpServer(host).connect(transport);
+    return transport.handleRequest(req, res, body);
+  }
+
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent)
+        sendJson(res, 500, rpcError(-32603, error instanceof Error ? error.message : String(error)));
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(address.port, address.host, () => resolve());
+  });
+  const bound = httpServer.address() as AddressInfo;
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return {
+    url: `http://${shownHost}:${bound.port}/mcp`,
+    async close() {
+      await Promise.all([...sessions.values()].map((transport) => transport.close()));
+      sessions.clear();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
