@@ -1,10 +1,5 @@
 // `retrace status [RUN]`: workflow runs as the log and their owners say, read without the log's lock (works mid-run).
-import {
-  observeRun,
-  observeRuns,
-  statusJson,
-  type ObservedRun,
-} from '../../actors/runObservation.js';
+import { observeRun, observeRuns, statusJson, type ObservedRun } from '../../actors/runObservation.js';
 import type { WorkflowRunView } from '../../store/projections/workflowRun.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
