@@ -4,7 +4,8 @@ import { sameServer, serverClashMessage, withAbsolutePaths, type ServerConfig } 
 import type { RuntimeConfig } from '../config/runtimeConfig.js';
 import type { PathSegment } from '../config/yamlErrors.js';
 import type { ParsedToolPolicyConfig } from '../policy/toolPolicy.js';
-import { assignIds, compileStepList } from './compileSteps.js';
+import { compileStepList } from './compileSteps.js';
+import { assignIds } from './stepIds.js';
 import type { StepCompiler } from './compileSteps.js';
 import { compileExpressionAt, declareStatePath, report } from './compileValues.js';
 import type { CompileContext, KnownNames } from './compileValues.js';

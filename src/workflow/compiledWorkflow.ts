@@ -36,7 +36,8 @@ export interface CompiledErrorHandling {
   errorStateUpdate?: { path: string[]; value: ValueTemplate };
 }
 
-interface StepBase {
+/** The fields every compiled step has, whatever its type. */
+export interface StepBase {
   id: string;
   /** True when the file gave no id and one was made from the step's place (`step3_then1`). */
   autoId: boolean;
