@@ -1,11 +1,13 @@
-// Workflows as runs: spawn one (compiled, or a file to load) with its inputs, watch it, cancel it, await its end.
+// Workflows as runs: spawn one (compiled, or a file to load) with its inputs, watch it, cancel it, await its end;
+// resuming and resolving (workflowHostResume.ts) start their executions here too.
 import { basename, resolve as resolvePath } from 'node:path';
 import type { Clock, RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { RuntimeConfig } from '../config/runtimeConfig.js';
+import type { EventEnvelope } from '../events/envelope.js';
 import { createEventIdFactory } from '../events/eventIds.js';
 import type { RetraceEvent } from '../events/retraceEvent.js';
-import type { StepError, WorkflowEmitted, WorkflowStatus } from '../machines/workflowTypes.js';
+import type { WorkflowEmitted } from '../machines/workflowTypes.js';
 import type { CompiledWorkflow } from '../workflow/compiledWorkflow.js';
 import { resolveInputs } from '../workflow/inputs.js';
 import { loadWorkflow } from '../workflow/loadWorkflow.js';
@@ -13,72 +15,19 @@ import type { Logger } from './logger.js';
 import type { CallOptions, RecordedOutcome } from './runtime.js';
 import { createExecutor } from './workflowExecutor.js';
 import { createExecution, workflowHash, type WorkflowExecution } from './workflowExecution.js';
-import { createReplayLog, type ReplayLog } from './workflowReplay.js';
-import {
-  checkResolution,
-  checkResumable,
-  checkSameDefinition,
-  resumeInputs,
-  runLogState,
-  workflowToLoad,
-  type Resolution,
-  type ResumeOptions,
-} from './workflowResume.js';
-import type { EventEnvelope } from '../events/envelope.js';
+import { createRunContinuation } from './workflowHostResume.js';
+import type { ReplayLog } from './workflowReplay.js';
+import type { Resolution, ResumeOptions } from './workflowResume.js';
+import type { SpawnOptions, WorkflowFinal, WorkflowHandle, WorkflowSummary } from './workflowRun.js';
 
-export interface SpawnOptions {
-  /** The run's id (a new ULID by default); a run with this id must not be running here already. */
-  runId?: string;
-}
-
-export type WorkflowFinalStatus = Exclude<WorkflowStatus, 'running'>;
-
-/** What a run ended with: `retrace run --json`'s last line. */
-export interface WorkflowFinal {
-  runId: string;
-  status: WorkflowFinalStatus;
-  state: Record<string, unknown>;
-  computed: Record<string, unknown>;
-  /** A `return` step's value, null without one. */
-  result: unknown;
-  error?: StepError;
-  steps: number;
-}
-
-export interface WorkflowSnapshot {
-  runId: string;
-  name: string;
-  status: WorkflowStatus;
-  /** Actor ids of the steps running now (`deploy`, `per_region[1].record`, `notify/say`). */
-  currentSteps: string[];
-  state: Record<string, unknown>;
-  computed: Record<string, unknown>;
-  steps: number;
-  final?: WorkflowFinal;
-}
-
-export interface WorkflowHandle {
-  readonly runId: string;
-  snapshot(): WorkflowSnapshot;
-  /** Every event of the run (workflow and tool-call facts) once it is recorded, in seq order. */
-  subscribe(listener: (event: RetraceEvent) => void): () => void;
-  /** Settles once the run ended and every event of it is durable; rejects when the workflow cannot start. */
-  readonly done: Promise<WorkflowFinal>;
-  /** Cancels in-flight steps and calls, runs their cleanup, then ends the run as cancelled. */
-  cancel(reason?: string): void;
-  /**
-   * Answers the escalation the run waits on (`done` settled with status `escalated`): records `workflow.resolved`
-   * and continues the run here; resolves with its new final. Rejects when the run is not waiting.
-   */
-  resolve(resolution: Resolution): Promise<WorkflowFinal>;
-}
-
-export interface WorkflowSummary {
-  runId: string;
-  name: string;
-  status: WorkflowStatus;
-  startedAt: number;
-}
+export type {
+  SpawnOptions,
+  WorkflowFinal,
+  WorkflowFinalStatus,
+  WorkflowHandle,
+  WorkflowSnapshot,
+  WorkflowSummary,
+} from './workflowRun.js';
 
 export interface WorkflowHostDeps {
   clock: Clock;
@@ -125,7 +74,7 @@ export interface WorkflowHost {
   close(): Promise<void>;
 }
 
-interface Entry {
+export interface Entry {
   handle: WorkflowHandle;
   summary: WorkflowSummary;
   execution: WorkflowExecution | undefined;
@@ -138,16 +87,30 @@ interface Entry {
 }
 
 /** How an execution starts: a new run, or a run re-entered from its log. */
-interface Resumed {
+export interface Resumed {
   log: ReplayLog;
   started: EventEnvelope;
   reason: string;
 }
 
-interface Start {
+export interface Start {
   workflow: CompiledWorkflow;
   inputs: Record<string, unknown>;
   resumed?: Resumed;
+}
+
+/** What continuing a run from its log (workflowHostResume.ts) uses of the host. */
+export interface HostRuns {
+  deps: WorkflowHostDeps;
+  clock: Clock;
+  entries: ReadonlyMap<string, Entry>;
+  load(workflow: CompiledWorkflow | string): Promise<CompiledWorkflow>;
+  checkOpen(): void;
+  checkNotRunning(runId: string): void;
+  createEntry(runId: string, name: string): Entry;
+  handleOf(entry: Entry, done: Promise<WorkflowFinal>): WorkflowHandle;
+  /** Runs an execution of the entry's run; a run that ended (not waiting on a person) lets its subscribers go. */
+  launch(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal>;
 }
 
 export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
@@ -333,7 +296,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         else if (execution) execution.controller.abort(reason);
         else entry.cancelled ??= reason;
       },
-      resolve: (resolution) => resolve(runId, resolution),
+      resolve: (resolution) => continuation.resolve(runId, resolution),
     };
     entry.handle = handle;
     return handle;
@@ -355,95 +318,24 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     return handleOf(entry, done);
   }
 
-  /** Runs being resumed or resolved: a second resume or resolution of one of them is refused. */
-  const continuing = new Set<string>();
-
-  async function exclusively<T>(runId: string, work: () => Promise<T>): Promise<T> {
-    checkOpen();
-    checkNotRunning(runId);
-    if (continuing.has(runId)) {
-      throw new RetraceError(ErrorCode.runState, `run ${runId} is already being resumed in this runtime`);
-    }
-    continuing.add(runId);
-    try {
-      return await work();
-    } finally {
-      continuing.delete(runId);
-    }
-  }
-
-  function replayOf(runId: string, events: EventEnvelope[], started: EventEnvelope, reason: string): Resumed {
-    return { log: createReplayLog(runId, events), started, reason };
-  }
-
-  function resume(runId: string, options: ResumeOptions = {}): Promise<WorkflowHandle> {
-    return exclusively(runId, async () => {
-      const events = await deps.readRun(runId);
-      const state = runLogState(runId, events);
-      checkResumable(runId, state);
-      const workflow = await load(workflowToLoad(runId, state.started, options.workflow));
-      checkSameDefinition(runId, state.started, workflow, options.force ?? false);
-      const inputs = resumeInputs(runId, state.started, workflow, options.inputs);
-      const resumed = replayOf(runId, events, state.started, 'resumed after the process stopped');
-      const entry = createEntry(runId, workflow.name);
-      return handleOf(
-        entry,
-        launch(entry, () => Promise.resolve({ workflow, inputs, resumed })),
-      );
-    });
-  }
-
-  function resolve(runId: string, resolution: Resolution, options: ResumeOptions = {}): Promise<WorkflowFinal> {
-    const continued = exclusively(runId, async () => {
-      const events = await deps.readRun(runId);
-      const state = runLogState(runId, events);
-      const stepActorId = checkResolution(runId, state, resolution);
-      const entry = entries.get(runId);
-      const known = entry?.waiting;
-      // Loaded and checked before the resolution is recorded: one the run cannot act on is not written.
-      const workflow = known?.workflow ?? (await load(workflowToLoad(runId, state.started, options.workflow)));
-      checkSameDefinition(runId, state.started, workflow, options.force ?? false);
-      const inputs = known?.inputs ?? resumeInputs(runId, state.started, workflow, options.inputs);
-      deps.continueRun(runId, events.at(-1)?.seq ?? 0);
-      deps.record(runId, {
-        type: 'workflow.resolved',
-        actorId: runId,
-        at: clock.now(),
-        stepActorId,
-        action: resolution.action,
-        ...(resolution.action === 'value' ? { value: resolution.value } : {}),
-        ...(resolution.by === undefined ? {} : { by: resolution.by }),
-        ...(resolution.note === undefined ? {} : { note: resolution.note }),
-      });
-      await deps.finishRun(runId);
-      // The run goes on through the resume path: the resolution is in the log it reads.
-      const target = entry ?? createEntry(runId, workflow.name);
-      const reason = `resolved: ${resolution.action}`;
-      const done = launch(target, async () => {
-        const resumed = replayOf(runId, await deps.readRun(runId), state.started, reason);
-        return { workflow, inputs, resumed };
-      });
-      if (!entry) handleOf(target, done);
-      return { done };
-    });
-    return continued.then(({ done }) => done);
-  }
+  const continuation = createRunContinuation({
+    deps,
+    clock,
+    entries,
+    load,
+    checkOpen,
+    checkNotRunning,
+    createEntry,
+    handleOf,
+    launch,
+  });
 
   return {
     spawn,
-    resume,
-    resolve,
+    resume: continuation.resume,
+    resolve: continuation.resolve,
+    resumable: continuation.resumable,
     list: () => [...entries.values()].map((entry) => ({ ...entry.summary })),
-    async resumable() {
-      const ids: string[] = [];
-      for (const runId of await deps.listRuns()) {
-        if (entries.get(runId)?.summary.status === 'running') continue;
-        const events = await deps.readRun(runId);
-        if (!events.some((event) => event.type === 'workflow.started' && event.actorId === runId)) continue;
-        if (runLogState(runId, events).status === 'running') ids.push(runId);
-      }
-      return ids;
-    },
     async close() {
       const running = [...entries.values()].filter((entry) => entry.summary.status === 'running');
       for (const entry of running) entry.handle.cancel('the runtime is closing');
