@@ -1,6 +1,8 @@
 // The two cross-call escalation triggers (>N failures in a window, error rate), fed the envelopes the tool-metrics projection folds.
 import type { EventEnvelope } from '../events/envelope.js';
-import { EscalationTrigger } from '../policy/escalation.js';
+import type { AdvisoryRaised } from '../events/advisoryEvents.js';
+import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
+import type { ToolPolicy } from '../policy/toolPolicy.js';
 import { readAttemptFailed, readSucceeded, toolKey, toolOf } from '../store/projections/eventData.js';
 import { SlidingCounter } from './slidingCounter.js';
 
@@ -125,4 +127,33 @@ export function createAdvisoryTriggers(settings: TriggerSettings = defaultTrigge
       return crossed(count(toolKey(tool), event.ts, true), tool.server, tool.tool, event.ts);
     },
   };
+}
+
+/** The fact a trigger crossed by the failed attempt of `callId` records, its escalation built from the tool's policy. */
+export function advisoryRaised(
+  hit: TriggerHit,
+  policy: ToolPolicy,
+  callId: string,
+  at: number,
+): { fact: AdvisoryRaised; escalation: Escalation } {
+  const { server, tool } = hit;
+  const minutes = Math.round(hit.windowMs / 60_000);
+  const message =
+    hit.trigger === EscalationTrigger.repeatedFailures
+      ? `${server}/${tool} failed ${hit.failures} times in ${minutes} minute${minutes === 1 ? '' : 's'}`
+      : `${server}/${tool} error rate ${((hit.failures / hit.calls) * 100).toFixed(0)}% over ${hit.calls} calls`;
+  const escalation = buildEscalation(policy, hit.trigger, { server, tool, at, callId, message });
+  const fact: AdvisoryRaised = {
+    type: 'toolcall.advisory.raised',
+    at,
+    callId,
+    server,
+    tool,
+    escalation,
+    windowMs: hit.windowMs,
+    failures: hit.failures,
+    calls: hit.calls,
+    threshold: hit.threshold,
+  };
+  return { fact, escalation };
 }

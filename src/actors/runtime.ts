@@ -1,150 +1,47 @@
 // The runtime composes the parts: connector, breakers, cache, metrics and the tool-call machine; it runs calls and reports what happened.
 import { fromPromise } from 'xstate';
-import { systemClock, systemRandom, type Clock, type RandomSource } from '../common/clock.js';
+import { systemClock, systemRandom } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { policyFor } from '../config/policyFor.js';
-import {
-  isValidatedConfig,
-  parseRuntimeConfig,
-  type RuntimeConfig,
-  type RuntimeConfigInput,
-} from '../config/runtimeConfig.js';
-import { toolCallMachine } from '../machines/toolCall.js';
-import type {
-  AttemptActorInput,
-  ToolCallEmitted,
-  ToolCallInput,
-  ToolCallOutcome,
-  ToolTarget,
-} from '../machines/toolCallTypes.js';
-import { buildEscalation, EscalationTrigger, type Escalation } from '../policy/escalation.js';
-import type { ParsedToolPolicyConfig } from '../policy/toolPolicy.js';
-import { ToolPolicyConfig } from '../policy/toolPolicy.js';
-import {
-  createBreakerRegistry,
-  type BreakerEvent,
-  type BreakerRegistry,
-  type BreakerStatus,
-} from './breakerRegistry.js';
-import { silentLogger, type Logger } from './logger.js';
-import { createMcpConnector } from './mcpConnector.js';
-import { createWorkflowServers } from './workflowServers.js';
-import type { McpConnector, ToolInfo } from './mcpTypes.js';
-import { createResultCache, type ResultCache } from './resultCache.js';
-import { createAdvisoryTriggers, type TriggerHit } from './advisoryTriggers.js';
-import { createRedactor } from '../common/redact.js';
-import { ANNOTATION_WAIT_MS, createAnnotationLookup } from './annotationLookup.js';
+import { isValidatedConfig, parseRuntimeConfig, type RuntimeConfig } from '../config/runtimeConfig.js';
 import { createEventIdFactory } from '../events/eventIds.js';
-import { createEventWriter, type EmittedFact } from '../events/eventWriter.js';
-import type { NatsBus } from '../events/natsBus.js';
-import type { AdvisoryRaised } from '../events/advisoryEvents.js';
-import type { RetraceEvent } from '../events/retraceEvent.js';
-import type { EventEnvelope } from '../events/envelope.js';
-import { planResumedCall } from './toolCallResume.js';
-import type { EventStore } from '../store/eventStore.js';
+import { createEventWriter } from '../events/eventWriter.js';
+import { toolCallMachine } from '../machines/toolCall.js';
+import type { AttemptActorInput, ToolCallEmitted, ToolCallInput } from '../machines/toolCallTypes.js';
+import type { Escalation } from '../policy/escalation.js';
+import { ToolPolicyConfig } from '../policy/toolPolicy.js';
 import { foldInto } from '../store/projections/projection.js';
 import { toolMetricsProjection, type ProjectedToolMetrics } from '../store/projections/toolMetrics.js';
-import { createToolCallLogger } from './toolCallLog.js';
-import { createAttemptLogic } from './attemptActor.js';
-import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
 import type { CompiledWorkflow } from '../workflow/compiledWorkflow.js';
-import {
-  createWorkflowHost,
-  type SpawnOptions,
-  type WorkflowFinal,
-  type WorkflowHandle,
-  type WorkflowSummary,
-} from './workflowHost.js';
-import type { Resolution, ResumeOptions } from './workflowResume.js';
+import { advisoryRaised, createAdvisoryTriggers, type TriggerHit } from './advisoryTriggers.js';
+import { createAnnotationLookup } from './annotationLookup.js';
+import { createAttemptLogic } from './attemptActor.js';
+import { createBreakerRegistry, type BreakerRegistry } from './breakerRegistry.js';
+import { silentLogger } from './logger.js';
+import { createMcpConnector } from './mcpConnector.js';
+import type { McpConnector } from './mcpTypes.js';
+import { createResultCache, type ResultCache } from './resultCache.js';
+import { createRunRecorder } from './runRecorder.js';
 import { createRunSupervisor } from './runSupervisor.js';
+import { createRuntimeListeners } from './runtimeListeners.js';
+import { createToolCallLogger } from './toolCallLog.js';
+import { planResumedCall } from './toolCallResume.js';
+import { runToolCall, type ToolCallRun } from './toolCallRunner.js';
+import { createToolTargets, splitRef } from './toolTargets.js';
+import { createWorkflowHost } from './workflowHost.js';
+import { createWorkflowServers } from './workflowServers.js';
+import {
+  BREAKER_RUN_ID,
+  DEFAULT_MAX_RUNNING_WORKFLOWS,
+  type CallOptions,
+  type RecordedOutcome,
+  type Runtime,
+  type RuntimeEvent,
+  type RuntimeOptions,
+} from './runtimeTypes.js';
 
-export interface RuntimeOptions {
-  /** Where every fact is appended (the file log by default in the CLI); without one, nothing is recorded. */
-  store?: EventStore;
-  /**
-   * The data directory where the runs this runtime executes are registered (`runs/<runId>.owner`) and control
-   * requests for them (`control/`, e.g. `retrace cancel`) are picked up. The CLI sets it whenever it records.
-   */
-  dataDir?: string;
-  /** Where every recorded fact is also published live (core NATS), with escalations on their own subjects. */
-  bus?: Pick<NatsBus, 'publish' | 'publishEscalation'>;
-  /** A parsed config, or a plain object validated here. */
-  config?: RuntimeConfig | RuntimeConfigInput;
-  connector?: McpConnector;
-  clock?: Clock;
-  random?: RandomSource;
-  logger?: Logger;
-  /**
-   * How many workflow runs execute at once (1,000 by default; 0: no limit). Runs spawned beyond it wait their turn
-   * in spawn order, their handles usable meanwhile: thousands spawned together stay within bounded memory.
-   */
-  maxRunningWorkflows?: number;
-}
-
-/** The default bound on workflow runs executing at once in one runtime. */
-export const DEFAULT_MAX_RUNNING_WORKFLOWS = 1_000;
-
-export interface CallOptions {
-  /** Policy overrides for this call, in config form (`{ max_retries: 0 }`). */
-  policy?: ToolPolicyConfig;
-  /** Policy overrides already parsed (a workflow step's); used when `policy` is absent. */
-  parsedPolicy?: ParsedToolPolicyConfig;
-  /** Overrides for the fallback tools, by `server/tool` or `tool` (a workflow's `tools:`). */
-  toolPolicies?: Readonly<Record<string, ParsedToolPolicyConfig>>;
-  signal?: AbortSignal;
-  callId?: string;
-  /** Record the call in this run (a workflow's) instead of a run of its own; the outcome still waits until it is durable. */
-  runId?: string;
-  /** The actor the call belongs to (a workflow step's actor id). */
-  parentId?: string;
-  /** A resumed step attempt's recorded tool-call events: the call continues from them (see toolCallResume.ts). */
-  resume?: readonly EventEnvelope[];
-}
-
-/** A call's outcome with the run it was recorded as (its runId is the call's id). */
-export type RecordedOutcome = ToolCallOutcome & { runId: string };
-
-/** Breaker transitions belong to no call: they are recorded in a run of their own. */
-export const BREAKER_RUN_ID = 'breakers';
-
-export type RuntimeEvent = ToolCallEmitted | (BreakerEvent & { type: `breaker.${string}` }) | AdvisoryRaised;
-
-export interface Runtime {
-  callTool(
-    server: string,
-    tool: string,
-    args?: Record<string, unknown>,
-    options?: CallOptions,
-  ): Promise<RecordedOutcome>;
-  listTools(server: string): Promise<ToolInfo[]>;
-  breakers(): BreakerStatus[];
-  /** Per tool: the tool-metrics projection folded over every fact this runtime recorded, as `retrace metrics` folds the log. */
-  metrics(): ProjectedToolMetrics[];
-  on(type: 'escalation', listener: (escalation: Escalation) => void): () => void;
-  on(type: 'event', listener: (event: RuntimeEvent) => void): () => void;
-  /** Starts a workflow (compiled, or a file to load) as a run; many run side by side. */
-  spawn(workflow: CompiledWorkflow | string, inputs?: Record<string, unknown>, options?: SpawnOptions): WorkflowHandle;
-  /**
-   * Continues an unfinished run of the store from its events: completed steps are not run again (their outcomes come
-   * from the log), state and computed are rebuilt from it. Rejects when the run is unknown, ended, waiting on an
-   * escalation, running here, or its workflow changed (unless `force`).
-   */
-  resume(runId: string, options?: ResumeOptions): Promise<WorkflowHandle>;
-  /** The store's workflow runs that are unfinished and not waiting on a person (`retrace resume --all`). */
-  resumable(): Promise<string[]>;
-  /** Answers the escalation a run waits on (`workflow.resolved`) and continues it in this runtime. */
-  resolve(runId: string, resolution: Resolution, options?: ResumeOptions): Promise<WorkflowFinal>;
-  /** The workflows this runtime is running or has run. */
-  list(): WorkflowSummary[];
-  readonly config: RuntimeConfig;
-  readonly clock: Clock;
-  close(): Promise<void>;
-}
-
-function splitRef(ref: string, defaultServer: string): { server: string; tool: string } {
-  const slash = ref.indexOf('/');
-  return slash < 0 ? { server: defaultServer, tool: ref } : { server: ref.slice(0, slash), tool: ref.slice(slash + 1) };
-}
+export { BREAKER_RUN_ID, DEFAULT_MAX_RUNNING_WORKFLOWS } from './runtimeTypes.js';
+export type { CallOptions, RecordedOutcome, Runtime, RuntimeEvent, RuntimeOptions } from './runtimeTypes.js';
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const config: RuntimeConfig = isValidatedConfig(options.config)
@@ -176,23 +73,32 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
   });
   const annotations = createAnnotationLookup(connector, clock, logger);
-  const escalationListeners = new Set<(escalation: Escalation) => void>();
-  const eventListeners = new Set<(event: RuntimeEvent) => void>();
   const active = new Set<ToolCallRun>();
   const logEvent = createToolCallLogger(logger, config.log.redact);
   const store = options.store;
   // Without a store nothing is written: the envelopes only feed the live metrics, unvalidated (see `validate`).
   const eventWriter = createEventWriter({ clock, random, redact: config.log.redact, validate: store !== undefined });
   const newCallId = createEventIdFactory({ clock, random });
-  /** Per run: the last append (appends resolve in order) and the first failure to record. */
-  const recording = new Map<string, { last: Promise<void>; error?: unknown }>();
   /** Calls recorded in another run (a workflow's): that run and the step they belong to. */
   const callRuns = new Map<string, { runId: string; parentId: string | undefined }>();
   /** Per call in progress: the number of its last attempt whose start was recorded. */
   const attemptsStarted = new Map<string, number>();
-  /** Per run: who wants its events once they are durable (a workflow handle's subscribers). */
-  const runListeners = new Map<string, Set<(event: RetraceEvent) => void>>();
-  const redact = createRedactor(config.log.redact);
+  const listeners = createRuntimeListeners({ logger, redact: config.log.redact });
+  const { publish, deliver, logEscalation } = listeners;
+  const recorder = createRunRecorder({
+    store,
+    bus: options.bus,
+    eventWriter,
+    onEnvelope: (envelope) => foldInto(toolMetricsProjection, liveMetrics, envelope),
+    deliver,
+  });
+  const { record, afterRecorded, durable, recorded } = recorder;
+  const { targetNow, primaryTarget } = createToolTargets({
+    config,
+    annotations,
+    servers: workflowServers.table,
+    connectorKnowsServers: options.connector !== undefined,
+  });
   let closed = false;
 
   const breakers: BreakerRegistry = createBreakerRegistry({
@@ -207,77 +113,23 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     publish(event as RuntimeEvent);
   });
 
-  /** Listeners get events with secrets redacted, and a listener that throws harms nobody else. */
-  function publish(event: RuntimeEvent): void {
-    if (eventListeners.size === 0) return;
-    const shown = redactEvent(event);
-    for (const listener of eventListeners) deliver(listener, shown);
-  }
-
-  /** Redaction paths are relative to the event's data (`args.token`, `result.structuredContent.secret`), as in the log. */
-  function redactEvent(event: RuntimeEvent): RuntimeEvent {
-    if (event.type === 'toolcall.requested') {
-      const shown = redact({ args: event.args }) as Pick<typeof event, 'args'>;
-      return { ...event, args: shown.args };
-    }
-    if (event.type === 'toolcall.succeeded') {
-      const shown = redact({ args: event.args, result: event.result }) as Pick<typeof event, 'args' | 'result'>;
-      return { ...event, args: shown.args, result: shown.result };
-    }
-    return event;
-  }
-
-  function deliver<T>(listener: (value: T) => void, value: T): void {
-    try {
-      listener(value);
-    } catch (error) {
-      logger.error({ err: error }, 'a runtime listener threw; the runtime carries on');
-    }
-  }
-
-  /** Logs an escalation at its level; it is published once its event is durable (see `announce`). */
-  function logEscalation(escalation: Escalation): void {
-    const log = { escalation };
-    const message = `${escalation.level.toUpperCase()} ESCALATION: ${escalation.server}/${escalation.tool}: ${escalation.message}`;
-    if (escalation.level === 'emergency') logger.fatal(log, message);
-    else if (escalation.level === 'critical') logger.error(log, message);
-    else if (escalation.level === 'warning') logger.warn(log, message);
-    else logger.info(log, message);
-  }
-
   /** On the bus's escalation subjects and to the escalation listeners, once the run's events so far are durable. */
   function announce(runId: string, escalation: Escalation): void {
     afterRecorded(runId, () => {
       options.bus?.publishEscalation(escalation.level, escalation);
-      for (const listener of escalationListeners) deliver(listener, escalation);
+      listeners.escalate(escalation);
     });
   }
 
   /** Records a trigger crossed by the failed attempt of `callId`, in that call's run (see AdvisoryRaisedData). */
   function advise(callId: string, hit: TriggerHit, at: number): void {
     const { server, tool } = hit;
-    const minutes = Math.round(hit.windowMs / 60_000);
-    const message =
-      hit.trigger === EscalationTrigger.repeatedFailures
-        ? `${server}/${tool} failed ${hit.failures} times in ${minutes} minute${minutes === 1 ? '' : 's'}`
-        : `${server}/${tool} error rate ${((hit.failures / hit.calls) * 100).toFixed(0)}% over ${hit.calls} calls`;
-    const escalation = buildEscalation(
+    const { fact, escalation } = advisoryRaised(
+      hit,
       policyFor(config, server, tool, annotations.known(server)?.get(tool)),
-      hit.trigger,
-      { server, tool, at, callId, message },
-    );
-    const fact: AdvisoryRaised = {
-      type: 'toolcall.advisory.raised',
-      at,
       callId,
-      server,
-      tool,
-      escalation,
-      windowMs: hit.windowMs,
-      failures: hit.failures,
-      calls: hit.calls,
-      threshold: hit.threshold,
-    };
+      at,
+    );
     // A call inside a workflow records its advisory in the workflow's run, beside the attempt that caused it.
     const inRun = callRuns.get(callId);
     const runId = inRun?.runId ?? callId;
@@ -285,89 +137,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     publish(fact);
     logEscalation(escalation);
     announce(runId, escalation);
-  }
-
-  /**
-   * Makes the fact's envelope, folds it into the live metrics and appends it to the store (when there is one); the
-   * call's outcome waits for its run's appends (nothing reported before it is durable). Each append of a run is
-   * published on the bus once it and those before it are durable.
-   */
-  function record(runId: string, fact: EmittedFact, parentId?: string): RetraceEvent | undefined {
-    let entry = recording.get(runId);
-    if (!entry) recording.set(runId, (entry = { last: Promise.resolve() }));
-    const current = entry;
-    let envelope: RetraceEvent;
-    try {
-      envelope = eventWriter.toEnvelope(runId, fact, parentId);
-    } catch (error) {
-      current.error ??= error;
-      return undefined;
-    }
-    foldInto(toolMetricsProjection, liveMetrics, envelope);
-    if (store) {
-      let appended: Promise<void>;
-      try {
-        appended = store.append([envelope]);
-      } catch (error) {
-        appended = Promise.reject(error as Error);
-      }
-      current.last = Promise.all([current.last, appended]).then(
-        () => {
-          options.bus?.publish(envelope);
-          notify(runId, envelope);
-        },
-        (error: unknown) => {
-          current.error ??= error;
-        },
-      );
-    } else {
-      notify(runId, envelope);
-    }
-    return envelope;
-  }
-
-  /** A workflow handle's subscribers get the run's events as recorded (redacted), once durable. */
-  function notify(runId: string, envelope: RetraceEvent): void {
-    const listeners = runListeners.get(runId);
-    if (!listeners) return;
-    for (const listener of listeners) deliver(listener, envelope);
-  }
-
-  /** Runs `action` once the run's events so far are durable (at once without a store), and not if one failed to be. */
-  function afterRecorded(runId: string, action: () => void): void {
-    const current = recording.get(runId);
-    if (!store || !current) {
-      action();
-      return;
-    }
-    current.last = current.last.then(() => {
-      if (current.error === undefined) action();
-    });
-  }
-
-  /** Waits until what `runId` recorded so far is durable, without ending the run (a workflow's tool call). */
-  async function durable(runId: string): Promise<void> {
-    const entry = recording.get(runId);
-    if (!entry) return;
-    await entry.last;
-    if (entry.error !== undefined) throw recordingError(runId, entry.error);
-  }
-
-  function recordingError(runId: string, error: unknown): RetraceError {
-    return new RetraceError(
-      ErrorCode.store,
-      `run ${runId} could not be recorded: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  }
-
-  async function recorded(runId: string): Promise<void> {
-    const entry = recording.get(runId);
-    if (!entry) return;
-    await entry.last;
-    recording.delete(runId);
-    eventWriter.forgetRun(runId);
-    if (entry.error !== undefined) throw recordingError(runId, entry.error);
   }
 
   /** Where the machine's facts go: the log (and the live metrics), logs, listeners, breaker, cache, triggers. */
@@ -435,42 +204,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       breakerRefuses: (_args, params) => !breakers.tryAcquire(params.key, params.token).allowed,
     },
   });
-
-  function checkServer(server: string): void {
-    if (!Object.hasOwn(workflowServers.table, server) && !options.connector) {
-      throw new RetraceError(
-        ErrorCode.unknownServer,
-        `unknown server "${server}" (configured: ${Object.keys(workflowServers.table).join(', ') || 'none'})`,
-      );
-    }
-  }
-
-  /** A target on what is known now: fallbacks are resolved when the call starts, without waiting for lookups. */
-  function targetNow(
-    ref: { server: string; tool: string },
-    policies?: Readonly<Record<string, ParsedToolPolicyConfig>>,
-  ): ToolTarget {
-    checkServer(ref.server);
-    const known = annotations.known(ref.server);
-    if (!known) void annotations.start(ref.server);
-    const overrides = policies?.[`${ref.server}/${ref.tool}`] ?? policies?.[ref.tool];
-    return { ...ref, policy: policyFor(config, ref.server, ref.tool, known?.get(ref.tool), overrides) };
-  }
-
-  async function primaryTarget(
-    ref: { server: string; tool: string },
-    overrides: ParsedToolPolicyConfig | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<ToolTarget> {
-    checkServer(ref.server);
-    const configured = policyFor(config, ref.server, ref.tool, undefined, overrides);
-    const byName = await annotations.wait(ref.server, Math.min(configured.timeoutMs, ANNOTATION_WAIT_MS), signal);
-    const toolAnnotations = byName?.get(ref.tool);
-    return {
-      ...ref,
-      policy: toolAnnotations ? policyFor(config, ref.server, ref.tool, toolAnnotations, overrides) : configured,
-    };
-  }
 
   async function callTool(
     server: string,
@@ -561,15 +294,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     record: (runId, fact) => record(runId, fact),
     finishRun: recorded,
     durable,
-    subscribeRun(runId, listener) {
-      let listeners = runListeners.get(runId);
-      if (!listeners) runListeners.set(runId, (listeners = new Set()));
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0 && runListeners.get(runId) === listeners) runListeners.delete(runId);
-      };
-    },
+    subscribeRun: recorder.subscribeRun,
     async readRun(runId) {
       if (!store) throw new RetraceError(ErrorCode.store, `cannot read run ${runId}: the runtime has no event store`);
       return store.read(runId);
@@ -588,11 +313,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     breakers: () => breakers.list(),
     // Copies: the folded states share their unchanged parts with each other, so a caller must not change them.
     metrics: () => [...liveMetrics.values()].map((metrics) => structuredClone(metrics)),
-    on(type: 'escalation' | 'event', listener: ((escalation: Escalation) => void) | ((event: RuntimeEvent) => void)) {
-      const set = (type === 'escalation' ? escalationListeners : eventListeners) as Set<typeof listener>;
-      set.add(listener);
-      return () => void set.delete(listener);
-    },
+    on: listeners.on,
     spawn: (workflow, inputs, spawnOptions) => workflows.spawn(workflow, inputs, spawnOptions),
     resume: (runId, resumeOptions) => workflows.resume(runId, resumeOptions),
     resolve: (runId, resolution, resumeOptions) => workflows.resolve(runId, resolution, resumeOptions),
@@ -608,7 +329,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       closed = true;
       for (const handle of active) handle.cancel('the runtime is closing');
       breakers.stop();
-      await Promise.all([...recording.keys()].map((runId) => recorded(runId).catch(() => undefined)));
+      await recorder.recordedAll();
       await connector.close();
     },
   } as Runtime;
