@@ -14,6 +14,7 @@ import { runResolve, runResume, type ResolveCommandOptions, type ResumeCommandOp
 import { runCancel, type CancelOptions } from './commands/cancel.js';
 import { runStatus, type StatusOptions } from './commands/status.js';
 import { runMcp, type McpCommandOptions } from './commands/mcp.js';
+import { runReport, type ReportOptions } from './commands/report.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -261,6 +262,17 @@ async function main(argv: string[]): Promise<number> {
     .option('--token <token>', 'require Authorization: Bearer <token> (needed for an address beyond loopback)')
     .action(async (options: McpCommandOptions) => {
       exitCode = await runMcp(options, globals());
+    });
+
+  program
+    .command('report')
+    .description(
+      "write a workflow run's page as one self-contained HTML file that opens offline (exit 66 when unknown)",
+    )
+    .argument('<run>', 'run id')
+    .option('-o, --output <file>', 'the file to write (default: run-RUN.html)')
+    .action(async (run: string, options: ReportOptions) => {
+      exitCode = await runReport(run, options, globals());
     });
 
   program
