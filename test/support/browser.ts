@@ -13,8 +13,20 @@ export const testOutputDir = join(repoRoot, 'test-output', 'viewer');
 
 export async function launchChromium(): Promise<Browser> {
   await mkdir(testOutputDir, { recursive: true });
-  // As root Chromium refuses to start with its sandbox on.
-  return chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  // As root Chromium refuses to start with its sandbox on; the rest keep it off a network it must not reach (its
+  // background connections are refused here, many at a time) so a page test only sees the page's own requests.
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }
 
 export interface OpenedPage {
