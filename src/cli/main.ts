@@ -15,6 +15,7 @@ import { runCancel, type CancelOptions } from './commands/cancel.js';
 import { runStatus, type StatusOptions } from './commands/status.js';
 import { runMcp, type McpCommandOptions } from './commands/mcp.js';
 import { runReport, type ReportOptions } from './commands/report.js';
+import { runMachines, type MachinesOptions } from './commands/machines.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -180,6 +181,30 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (file: string, options: { input: string[]; json?: boolean }) => {
       exitCode = await runExplain(file, options, globals());
+    });
+
+  program
+    .command('machines')
+    .description(
+      "the tool-call, circuit-breaker, workflow and step machines (or --workflow FILE's step chart) for Stately's editor, Mermaid or Graphviz",
+    )
+    .addOption(
+      new Option('--format <format>', 'json (the config Stately imports), mermaid or dot')
+        .choices(['json', 'mermaid', 'dot'])
+        .default('json'),
+    )
+    .option('--workflow <file>', "a workflow file's steps as a statechart, instead of the built-in machines")
+    .addOption(
+      new Option('--machine <name>', 'one built-in machine only').choices([
+        'toolCall',
+        'circuitBreaker',
+        'workflow',
+        'step',
+      ]),
+    )
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (options: MachinesOptions) => {
+      exitCode = await runMachines(options, globals());
     });
 
   program
