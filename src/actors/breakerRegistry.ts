@@ -1,4 +1,5 @@
 // One circuit breaker actor per `server/tool`, shared by every call of a runtime and consulted synchronously before each attempt.
+import { actorSystemOptions, type InspectObserver } from './actorInspection.js';
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
@@ -54,6 +55,8 @@ export interface BreakerRegistryOptions {
   /** Drives the cool-downs and stamps resets. */
   clock: Clock;
   settingsFor?: (key: string) => BreakerSettings;
+  /** The Stately inspector's observer (`retrace run --inspect`); absent, nothing is inspected. */
+  inspect?: InspectObserver;
 }
 
 type BreakerActor = Actor<typeof circuitBreakerMachine>;
@@ -86,6 +89,7 @@ const probesTaken: BreakerPermit = Object.freeze({ allowed: false, state: 'halfO
 
 export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerRegistry {
   const { clock } = options;
+  const actorOptions = actorSystemOptions(clock, options.inspect);
   const settingsFor = options.settingsFor ?? (() => defaultToolPolicy.breaker);
   const breakers = new Map<string, Breaker>();
   const listeners = new Set<(event: BreakerEvent) => void>();
@@ -108,7 +112,7 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
     const existing = breakers.get(key);
     if (existing !== undefined) return existing;
     const settings = settingsFor(key);
-    const actor = createActor(circuitBreakerMachine, { input: { key, ...settings }, clock });
+    const actor = createActor(circuitBreakerMachine, { input: { key, ...settings }, ...actorOptions });
     actor.on('*', dispatch);
     actor.start();
     const countWindow = settings.window === 'count';

@@ -103,6 +103,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const breakers: BreakerRegistry = createBreakerRegistry({
     clock,
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     settingsFor: (key) => {
       const { server, tool } = splitRef(key, '');
       return policyFor(config, server, tool, annotations.known(server)?.get(tool)).breaker;
@@ -265,7 +266,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       }
       resumeFrom = plan.context;
     }
-    const run = runToolCall(machine, input, { clock, onEmitted, ...(resumeFrom ? { resumeFrom } : {}) });
+    const run = runToolCall(machine, input, {
+      clock,
+      onEmitted,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
     active.add(run);
     const onAbort = () => run.cancel('cancelled by the caller');
     callOptions.signal?.addEventListener('abort', onAbort, { once: true });
@@ -305,6 +311,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
     ...(supervisor ? { onRunStarted: supervisor.started, onRunEnded: supervisor.ended } : {}),
     maxRunning: options.maxRunningWorkflows ?? DEFAULT_MAX_RUNNING_WORKFLOWS,
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   });
 
   return {

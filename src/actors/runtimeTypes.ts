@@ -1,4 +1,5 @@
 // The runtime's API: what createRuntime takes, what a call takes and returns, what the runtime offers.
+import type { InspectObserver } from './actorInspection.js';
 import type { Clock, RandomSource } from '../common/clock.js';
 import type { RuntimeConfig, RuntimeConfigInput } from '../config/runtimeConfig.js';
 import type { AdvisoryRaised } from '../events/advisoryEvents.js';
@@ -37,6 +38,11 @@ export interface RuntimeOptions {
    * in spawn order, their handles usable meanwhile: thousands spawned together stay within bounded memory.
    */
   maxRunningWorkflows?: number;
+  /**
+   * XState's inspection observer, given to every actor the runtime creates (workflows, steps, tool calls,
+   * breakers): what `retrace run --inspect` attaches the Stately inspector with. Absent, nothing is inspected.
+   */
+  inspect?: InspectObserver;
 }
 
 /** The default bound on workflow runs executing at once in one runtime. */

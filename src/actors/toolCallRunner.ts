@@ -1,5 +1,6 @@
 // Runs one tool-call actor to its end. A call waiting in backoff is parked as its context alone, and the
 // clock's scheduler restores it and sends RETRY.DUE at its `retryAt` — so a waiting call holds no live actor.
+import { actorSystemOptions, type InspectObserver } from './actorInspection.js';
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../common/clock.js';
 import type { ToolCallMachine } from '../machines/toolCall.js';
@@ -18,10 +19,13 @@ export interface RunOptions {
   onEmitted: (event: ToolCallEmitted) => void;
   /** A resumed call: it starts parked in backoff with this context, and its next attempt is due at `retry.retryAt`. */
   resumeFrom?: ToolCallContext;
+  /** The Stately inspector's observer (`retrace run --inspect`); absent, nothing is inspected. */
+  inspect?: InspectObserver;
 }
 
 export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, options: RunOptions): ToolCallRun {
   const { clock, onEmitted } = options;
+  const actorOptions = actorSystemOptions(clock, options.inspect);
   let actor: Actor<ToolCallMachine> | undefined;
   /** While parked, only the context is kept (the state is `backoff` by definition): a waiting call stays small. */
   let parked: { context: ToolCallContext; timer: unknown } | undefined;
@@ -71,7 +75,7 @@ export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, opti
     parked = undefined;
     const snapshot = machine.resolveState({ value: 'backoff', context: from.context });
     // The input is required by the type; the context comes from the snapshot.
-    return launch(createActor(machine, { snapshot, input, clock }));
+    return launch(createActor(machine, { snapshot, input, ...actorOptions }));
   }
 
   function wake(): void {
@@ -83,7 +87,7 @@ export function runToolCall(machine: ToolCallMachine, input: ToolCallInput, opti
     const retryAt = options.resumeFrom.retry.retryAt ?? clock.now();
     parked = { context: options.resumeFrom, timer: clock.setTimeout(wake, Math.max(0, retryAt - clock.now())) };
   } else {
-    launch(createActor(machine, { input, clock }));
+    launch(createActor(machine, { input, ...actorOptions }));
   }
 
   return {

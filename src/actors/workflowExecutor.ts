@@ -1,5 +1,6 @@
 // Runs a workflow's steps: one step actor (src/machines/workflowStep.ts) per step execution, step lists in order,
 // sub-workflows as child workflow actors; the step kinds (workflowSteps.ts) run nested lists through it.
+import { actorSystemOptions, type InspectObserver } from './actorInspection.js';
 import { createActor, fromPromise } from 'xstate';
 import type { Clock, RandomSource } from '../common/clock.js';
 import { isRetraceError } from '../common/errors.js';
@@ -48,6 +49,8 @@ export interface ExecutorDeps extends Omit<
   random: RandomSource;
   record(runId: string, fact: WorkflowEmitted): void;
   durable(runId: string): Promise<void>;
+  /** The Stately inspector's observer (`retrace run --inspect`); absent, nothing is inspected. */
+  inspect?: InspectObserver;
 }
 
 export interface Executor {
@@ -58,6 +61,7 @@ export interface Executor {
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { clock } = deps;
   /** Each step actor's job, by the actor's system (see StepActorDeps.jobs). */
+  const actorOptions = actorSystemOptions(clock, deps.inspect);
   const jobs = new WeakMap<object, StepJob>();
   /** Each workflow actor's execution, by its system too (a sub-workflow's actor id is not unique across runs). */
   const executions = new WeakMap<object, WorkflowExecution>();
@@ -115,7 +119,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const { resume, frame: stepFrame } = reentry(occurrence, frame);
     execution.running.add(actorId);
     const actor = createActor(stepMachine, {
-      clock,
+      ...actorOptions,
       input: {
         actorId,
         parentId: frame.parentId,
@@ -236,7 +240,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   });
 
   function runWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome> {
-    const actor = createActor(workflowActor, { clock, input });
+    const actor = createActor(workflowActor, { ...actorOptions, input });
     executions.set(actor.system, execution);
     const replaying = execution.replay !== undefined;
     actor.on('*', (fact) => {

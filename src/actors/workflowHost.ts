@@ -1,5 +1,6 @@
 // Workflows as runs: spawn one (compiled, or a file to load) with its inputs, watch it, cancel it, await its end;
 // resuming and resolving (workflowHostResume.ts) start their executions here too.
+import type { InspectObserver } from './actorInspection.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import type { Clock, RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
@@ -59,6 +60,8 @@ export interface WorkflowHostDeps {
    * included). Bounds memory when thousands are spawned together. Unbounded when absent or 0.
    */
   maxRunning?: number;
+  /** The Stately inspector's observer, given to every workflow and step actor. */
+  inspect?: InspectObserver;
 }
 
 export interface WorkflowHost {
@@ -128,6 +131,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     servers: Object.keys(deps.config.servers),
     record: deps.record,
     durable: deps.durable,
+    ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
   });
 
   async function load(workflow: CompiledWorkflow | string): Promise<CompiledWorkflow> {

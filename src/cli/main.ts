@@ -9,7 +9,7 @@ import { runDemo } from './commands/demo.js';
 import { runExport, runImport, runMetrics, runReplay, runRuns, runTail, type TailOptions } from './commands/log.js';
 import { runExplain } from './commands/explain.js';
 import { runValidate } from './commands/validate.js';
-import { runWorkflowFile } from './commands/run.js';
+import { runWorkflowFile, type RunCommandOptions } from './commands/run.js';
 import { runResolve, runResume, type ResolveCommandOptions, type ResumeCommandOptions } from './commands/resume.js';
 import { runCancel, type CancelOptions } from './commands/cancel.js';
 import { runStatus, type StatusOptions } from './commands/status.js';
@@ -124,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
     .argument('<run>', 'run id (see retrace runs)')
     .option('--until <seq|time>', 'stop at this event seq, clock time (ISO) or offset from the start (+1.5s)')
     .option('--format <format>', 'text or json', 'text')
-    .action(async (run: string, options: { until?: string; format?: string }) => {
+    .option('--inspect [port|sky]', 'also feed its transitions to the Stately inspector (a relay on 127.0.0.1:8080)')
+    .action(async (run: string, options: { until?: string; format?: string; inspect?: string | true }) => {
       exitCode = await runReplay(run, options, globals());
     });
 
@@ -217,7 +218,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--run-id <id>', 'the run id (default: a new ULID)')
     .option('--json', 'every event as a JSON line on stdout, then { runId, status, state, result }')
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (file: string, options: { input: string[]; runId?: string; json?: boolean; quiet?: boolean }) => {
+    .option('--inspect [port|sky]', 'watch it in the Stately inspector (a relay on 127.0.0.1:8080; 0: any port)')
+    .action(async (file: string, options: RunCommandOptions) => {
       exitCode = await runWorkflowFile(file, options, globals());
     });
 

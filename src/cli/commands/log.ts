@@ -1,4 +1,5 @@
 // The commands that read the log: runs, replay, metrics, export, import, tail.
+import { feedInspector } from './inspectOption.js';
 import { createReadStream } from 'node:fs';
 import { parseDurationMs } from '../../common/duration.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
@@ -67,7 +68,7 @@ function replayOptions(cut: UntilCut | undefined, events: readonly EventEnvelope
 
 export function runReplay(
   runId: string,
-  options: { until?: string; format?: string },
+  options: { until?: string; format?: string; inspect?: string | true },
   globals: GlobalOptions,
 ): Promise<number> {
   const format = (options.format ?? 'text') as TimelineFormat;
@@ -78,6 +79,7 @@ export function runReplay(
   return withStore(globals, async (store) => {
     const events = await readRun(store, runId);
     const result = replay(events, replayOptions(cut, events));
+    if (options.inspect !== undefined) await feedInspector(options.inspect, events);
     // A workflow run is one tree; a tool-call run is its call's timeline.
     const workflow = result.workflows.get(runId);
     if (workflow) {

@@ -6,12 +6,15 @@ import { loadWorkflow } from '../../workflow/loadWorkflow.js';
 import type { GlobalOptions } from '../main.js';
 import { printFinal, showProgress } from '../workflowOutput.js';
 import { openRuntime } from './shared.js';
+import { openInspector } from './inspectOption.js';
 
 export interface RunCommandOptions {
   input: string[];
   runId?: string;
   json?: boolean;
   quiet?: boolean;
+  /** `--inspect [port|sky]`: the Stately inspector watches the run. */
+  inspect?: string | true;
 }
 
 export async function runWorkflowFile(
@@ -30,8 +33,16 @@ export async function runWorkflowFile(
       process.stderr.write(`${warning.location.file ?? file}${where}: warning: ${warning.message}\n`);
     }
   }
-  const runtime = await openRuntime(globals, { config, record: true });
+  const inspector = options.inspect === undefined ? undefined : await openInspector(options.inspect);
   let final: WorkflowFinal;
+  const runtime = await openRuntime(globals, {
+    config,
+    record: true,
+    ...(inspector ? { inspect: inspector.inspect } : {}),
+  }).catch(async (error: unknown) => {
+    await inspector?.close();
+    throw error;
+  });
   const interrupt = () => handle.cancel('interrupted (SIGINT)');
   const handle = runtime.spawn(workflow, inputs, options.runId === undefined ? {} : { runId: options.runId });
   try {
@@ -41,6 +52,7 @@ export async function runWorkflowFile(
   } finally {
     process.off('SIGINT', interrupt);
     await runtime.close();
+    await inspector?.close();
   }
   return printFinal(final, options);
 }

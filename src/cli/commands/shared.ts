@@ -1,4 +1,5 @@
 // What every command needs: the config, a logger, and a runtime built from them.
+import type { InspectObserver } from '../../actors/actorInspection.js';
 import { createLogger } from '../../actors/logger.js';
 import { createRuntime, type Runtime } from '../../actors/runtime.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
@@ -10,6 +11,8 @@ export interface OpenRuntimeOptions {
   config?: RuntimeConfig;
   /** Record every call as a run in the store (--data-dir / --store / --nats); closing the runtime closes the store. */
   record?: boolean;
+  /** The Stately inspector's observer (`--inspect`), given to every actor of the runtime. */
+  inspect?: InspectObserver;
 }
 
 /** A runtime recording to the store the flags choose, with that store (to read runs back) and the data directory. */
@@ -22,7 +25,7 @@ export interface RecordingRuntime {
 export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOptions = {}): Promise<Runtime> {
   const loaded = options.config ?? (await commandConfig(globals));
   if (!options.record) return createRuntime({ config: loaded, logger: commandLogger(globals, loaded) });
-  return (await openRecordingRuntime(globals, loaded)).runtime;
+  return (await openRecordingRuntime(globals, loaded, options.inspect)).runtime;
 }
 
 // Command output owns stdout and the attempt lines own stderr: pino stays quiet unless asked.
@@ -30,7 +33,11 @@ const commandLogger = (globals: GlobalOptions, config: RuntimeConfig) =>
   createLogger({ level: (globals.logLevel ?? 'silent') as 'silent', redact: config.log.redact });
 
 /** Records every call as a run in the store (--data-dir / --store / --nats); closing the runtime closes the store. */
-export async function openRecordingRuntime(globals: GlobalOptions, config: RuntimeConfig): Promise<RecordingRuntime> {
+export async function openRecordingRuntime(
+  globals: GlobalOptions,
+  config: RuntimeConfig,
+  inspect?: InspectObserver,
+): Promise<RecordingRuntime> {
   const logger = commandLogger(globals, config);
   const backends = chooseBackends(globals, config);
   const store = await openStore(backends);
@@ -42,7 +49,14 @@ export async function openRecordingRuntime(globals: GlobalOptions, config: Runti
     await store.close();
     throw error;
   }
-  const runtime = createRuntime({ config, logger, store, dataDir: backends.dataDir, ...(bus ? { bus } : {}) });
+  const runtime = createRuntime({
+    config,
+    logger,
+    store,
+    dataDir: backends.dataDir,
+    ...(bus ? { bus } : {}),
+    ...(inspect ? { inspect } : {}),
+  });
   return {
     store,
     dataDir: backends.dataDir,

@@ -1,0 +1,97 @@
+// A recorded run fed to the Stately inspector: each actor of its log registered with its machine, each event
+// shown as received, and the state it leaves the actor in as a snapshot — the same view a live --inspect gives.
+import type { AnyStateMachine } from 'xstate';
+import type { EventEnvelope } from '../events/envelope.js';
+import { exportedMachines } from '../machines/export/machineCatalog.js';
+import { machineConfigJson } from '../machines/export/machineConfig.js';
+
+type SnapshotStatus = 'active' | 'done';
+
+/** The inspector's calls a recorded run needs (those of @statelyai/inspect's `Inspector`). */
+export interface InspectionSink {
+  actor(
+    actorId: string,
+    snapshot: { status: SnapshotStatus; value: unknown },
+    info: { definition?: string; parentId?: string },
+  ): void;
+  event(actorId: string, event: { type: string; [key: string]: unknown }): void;
+  snapshot(
+    actorId: string,
+    snapshot: { status: SnapshotStatus; value: unknown; context?: unknown },
+    info: { event: { type: string } },
+  ): void;
+}
+
+/** The state each recorded fact leaves its actor in (facts without one, like `workflow.state.updated`, leave it). */
+const stateAfter: Record<string, { value: string; status?: SnapshotStatus }> = {
+  'toolcall.requested': { value: 'idle' },
+  'toolcall.attempt.started': { value: 'calling' },
+  'toolcall.attempt.failed': { value: 'judging' },
+  'toolcall.backoff.scheduled': { value: 'backoff' },
+  'toolcall.fallback.started': { value: 'fallback' },
+  'toolcall.cache.miss': { value: 'fallback' },
+  'toolcall.cache.hit': { value: 'cached', status: 'done' },
+  'toolcall.failed': { value: 'failed', status: 'done' },
+  'toolcall.escalated': { value: 'escalated', status: 'done' },
+  'workflow.started': { value: 'running' },
+  'workflow.resumed': { value: 'running' },
+  'workflow.succeeded': { value: 'succeeded', status: 'done' },
+  'workflow.failed': { value: 'failed', status: 'done' },
+  'workflow.escalated': { value: 'escalated', status: 'done' },
+  'workflow.cancelled': { value: 'cancelled', status: 'done' },
+  'workflow.step.started': { value: 'running' },
+  'workflow.step.retrying': { value: 'backingOff' },
+  'workflow.step.succeeded': { value: 'succeeded', status: 'done' },
+  'workflow.step.skipped': { value: 'skipped', status: 'done' },
+  'workflow.step.fallback': { value: 'recovered', status: 'done' },
+  'workflow.step.failed': { value: 'failed', status: 'done' },
+  'workflow.step.cancelled': { value: 'cancelled', status: 'done' },
+  'breaker.opened': { value: 'open' },
+  'breaker.halfOpened': { value: 'halfOpen' },
+  'breaker.closed': { value: 'closed' },
+};
+
+/** toolcall.succeeded's status names the final state it reached. */
+const succeededState: Record<string, string> = { fallback: 'emptyResult' };
+
+function machineOf(type: string): AnyStateMachine | undefined {
+  if (type.startsWith('toolcall.')) return exportedMachines.toolCall;
+  if (type.startsWith('breaker.')) return exportedMachines.circuitBreaker;
+  if (type.startsWith('workflow.step.')) return exportedMachines.step;
+  if (type.startsWith('workflow.')) return exportedMachines.workflow;
+  return undefined;
+}
+
+/** Feeds a run's events in log order; returns how many actors it registered. */
+export function inspectRecordedRun(events: readonly EventEnvelope[], sink: InspectionSink): number {
+  const definitions = new Map<AnyStateMachine, string>();
+  const registered = new Set<string>();
+  for (const envelope of events) {
+    const machine = machineOf(envelope.type);
+    if (machine && !registered.has(envelope.actorId)) {
+      registered.add(envelope.actorId);
+      let definition = definitions.get(machine);
+      if (definition === undefined) definitions.set(machine, (definition = JSON.stringify(machineConfigJson(machine))));
+      const initial = (machine.config as { initial?: unknown }).initial;
+      sink.actor(
+        envelope.actorId,
+        { status: 'active', value: typeof initial === 'string' ? initial : machine.id },
+        { definition, ...(envelope.parentId === undefined ? {} : { parentId: envelope.parentId }) },
+      );
+    }
+    const data = (envelope.data ?? {}) as Record<string, unknown>;
+    sink.event(envelope.actorId, { ...data, type: envelope.type });
+    const after =
+      envelope.type === 'toolcall.succeeded'
+        ? { value: succeededState[String(data.status)] ?? String(data.status ?? 'succeeded'), status: 'done' as const }
+        : stateAfter[envelope.type];
+    if (after) {
+      sink.snapshot(
+        envelope.actorId,
+        { status: after.status ?? 'active', value: after.value, context: data },
+        { event: { type: envelope.type } },
+      );
+    }
+  }
+  return registered.size;
+}
