@@ -62,6 +62,15 @@ export type {
 export { createNatsBus } from './events/natsBus.js';
 export type { NatsBus, NatsBusOptions } from './events/natsBus.js';
 export { parseEvent } from './events/parseEvent.js';
+export { createObservabilityServer } from './server/http/observabilityServer.js';
+export type {
+  ObservabilityServer,
+  ObservabilityServerOptions,
+  RouteHandler,
+} from './server/http/observabilityServer.js';
+export type { Readiness } from './server/http/readiness.js';
+export { createMetricsRegistry } from './server/metrics/index.js';
+export type { MetricsRegistry, ProjectedFacts } from './server/metrics/index.js';
 export type { EventEnvelope } from './events/envelope.js';
 
 export {

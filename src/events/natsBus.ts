@@ -54,6 +54,8 @@ export interface NatsBus {
   backlogSize(): number;
   /** Whether the backlog overflowed and what it dropped is yet to be re-read from the log. */
   behind(): boolean;
+  /** Whether the connection to NATS is up now (false before the first connection, during an outage, after close). */
+  connected(): boolean;
   /** Resolves once everything published so far (and everything left to re-read from the log) is confirmed by the server. */
   flush(): Promise<void>;
   /** Live events (one run's, or all), each once and in seq order per run, until the signal aborts. */
@@ -231,6 +233,10 @@ class NatsBusImpl implements NatsBus {
 
   behind(): boolean {
     return this.outbox.behind();
+  }
+
+  connected(): boolean {
+    return this.outbox.connected && !this.outbox.closed;
   }
 
   flush(): Promise<void> {

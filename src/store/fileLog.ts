@@ -14,7 +14,7 @@ import { segmentFileName } from './fileLogSegment.js';
 import { ReadGate, SegmentHandles } from './fileLogReaders.js';
 import { createTailHub } from './fileLogTail.js';
 import { createLogReads } from './fileLogReads.js';
-import { SegmentWriter } from './fileLogWriter.js';
+import { SegmentWriter, type PendingAppend } from './fileLogWriter.js';
 
 export interface FileLogOptions {
   dir: string;
@@ -38,6 +38,16 @@ export interface FileLog extends EventStore {
   readonly recoveryReport: RecoveryReport;
   /** Records and batches written and fsyncs completed since the log opened (the group commit's cadence). */
   writeStats(): FileLogWriteStats;
+  /** Called once per batch made durable (one write): its record count and how long each of its appends waited. */
+  watchWrites(listener: (batch: CommittedBatch) => void): () => void;
+  /** Whether an append would be accepted now: not after `close()` or a failed write or fsync. */
+  writable(): { writable: true } | { writable: false; reason: string };
+}
+
+export interface CommittedBatch {
+  records: number;
+  /** Per `append()` call in the batch: from the call to the moment it became durable. */
+  appendLatenciesMs: readonly number[];
 }
 
 export interface FileLogWriteStats {
@@ -68,6 +78,16 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   const tails = createTailHub<EventEnvelope>();
   const handles = new SegmentHandles(dir);
   const gate = new ReadGate();
+  const writeWatchers = new Set<(batch: CommittedBatch) => void>();
+  const reportBatch = (batch: readonly PendingAppend<EventEnvelope>[]): void => {
+    const now = performance.now();
+    let records = 0;
+    const appendLatenciesMs = batch.map((pending) => {
+      records += pending.events.length;
+      return now - pending.queuedAt;
+    });
+    for (const watcher of writeWatchers) watcher({ records, appendLatenciesMs });
+  };
   /** Damage reads step over: what the scan at open reported, and after a retention what its rescan found. */
   let steppedOver = recoveryReport.corrupt;
   const writer = await SegmentWriter.open<EventEnvelope>({
@@ -88,6 +108,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     },
     onBatch(batch) {
       if (tails.active()) for (const pending of batch) tails.publish(pending.events);
+      if (writeWatchers.size > 0) reportBatch(batch);
     },
   });
   let closed = false;
@@ -120,6 +141,16 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   return {
     recoveryReport,
     writeStats: () => ({ ...writer.stats }),
+    watchWrites(listener) {
+      writeWatchers.add(listener);
+      return () => void writeWatchers.delete(listener);
+    },
+    writable() {
+      if (closed) return { writable: false, reason: `the file log in ${dir} is closed` };
+      const failure: unknown = writer.failed;
+      if (failure === undefined) return { writable: true };
+      return { writable: false, reason: failure instanceof Error ? failure.message : String(failure) };
+    },
     append(events) {
       try {
         ensureOpen();
@@ -135,7 +166,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
           jsons[i] = JSON.stringify(checked);
         }
         return new Promise<void>((resolve, reject) => {
-          writer.enqueue({ events: accepted, jsons, resolve, reject });
+          writer.enqueue({ events: accepted, jsons, queuedAt: performance.now(), resolve, reject });
         });
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));

@@ -11,6 +11,8 @@ import { segmentFileName } from './fileLogSegment.js';
 export interface PendingAppend<Event> {
   events: Event[];
   jsons: string[];
+  /** `performance.now()` when the append was issued: how long it waited to be durable is measured from here. */
+  queuedAt: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -93,6 +95,11 @@ export class SegmentWriter<Event> {
     const writer = new SegmentWriter(options);
     writer.handle = await open(join(options.dir, segmentFileName(options.segment)), READ_WRITE_CREATE);
     return writer;
+  }
+
+  /** The error that stopped the writer (every later append is refused with it); undefined while it writes. */
+  get failed(): unknown {
+    return this.failure;
   }
 
   enqueue(pending: PendingAppend<Event>): void {

@@ -90,12 +90,14 @@ export {
   type WorkflowTimeline,
 } from './workflowSpans.js';
 export {
+  groupWorkflowMetrics,
   initialWorkflowRunMetrics,
   reduceWorkflowRunMetrics,
   reportWorkflowMetrics,
   workflowRunMetricsProjection,
   type StepMetricsReport,
   type StepStats,
+  type WorkflowMetricsGroup,
   type WorkflowMetricsReport,
   type WorkflowRunMetrics,
 } from './workflowMetrics.js';

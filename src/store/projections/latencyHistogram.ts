@@ -18,6 +18,18 @@ export interface LatencyHistogram {
 
 export const emptyHistogram: LatencyHistogram = { count: 0, sumMs: 0, minMs: 0, maxMs: 0, counts: [], sums: [] };
 
+/** The exclusive upper edge of a bucket, in ms: bucket i holds values under 1.1^i. */
+export function bucketUpperMs(bucket: number): number {
+  return GROWTH ** bucket;
+}
+
+/** The values under bucket `bucket`'s upper edge: the counts of buckets 0…bucket. */
+export function countUnderBucketEdge(histogram: LatencyHistogram, bucket: number): number {
+  let count = 0;
+  for (let i = 0; i <= bucket && i < histogram.counts.length; i += 1) count += histogram.counts[i] ?? 0;
+  return count;
+}
+
 export function bucketOf(ms: number): number {
   if (!(ms >= 1)) return 0;
   return Math.min(MAX_BUCKET, 1 + Math.floor(Math.log(ms) / LOG_GROWTH + 1e-9));

@@ -49,6 +49,8 @@ export interface ProjectedToolMetrics extends ToolRef {
   transientErrors: number;
   permanentErrors: number;
   degradedErrors: number;
+  /** Failed attempts by failure class, then kind (`transient` → `unavailable` → 2). */
+  errorsByKind: Readonly<Record<string, Readonly<Record<string, number>>>>;
   retries: number;
   retriesExhausted: number;
   /** Attempts the open circuit refused. */
@@ -74,6 +76,7 @@ export const initialToolMetrics: ProjectedToolMetrics = {
   transientErrors: 0,
   permanentErrors: 0,
   degradedErrors: 0,
+  errorsByKind: {},
   retries: 0,
   retriesExhausted: 0,
   shortCircuits: 0,
@@ -96,6 +99,7 @@ function copyOf(state: ProjectedToolMetrics): ProjectedToolMetrics {
     transientErrors: state.transientErrors,
     permanentErrors: state.permanentErrors,
     degradedErrors: state.degradedErrors,
+    errorsByKind: state.errorsByKind,
     retries: state.retries,
     retriesExhausted: state.retriesExhausted,
     shortCircuits: state.shortCircuits,
@@ -110,13 +114,23 @@ function copyOf(state: ProjectedToolMetrics): ProjectedToolMetrics {
 }
 
 /** Counts one attempt made, failed or not, into a fresh copy. */
-function countAttempt(next: ProjectedToolMetrics, callId: string, durationMs: number, failureClass?: string): void {
+function countAttempt(
+  next: ProjectedToolMetrics,
+  callId: string,
+  durationMs: number,
+  failure?: { class: string; kind: string },
+): void {
   next.totalCalls += 1;
-  if (failureClass !== undefined) {
+  if (failure !== undefined) {
     next.totalErrors += 1;
-    if (failureClass === 'transient') next.transientErrors += 1;
-    else if (failureClass === 'permanent') next.permanentErrors += 1;
+    if (failure.class === 'transient') next.transientErrors += 1;
+    else if (failure.class === 'permanent') next.permanentErrors += 1;
     else next.degradedErrors += 1;
+    const kinds = next.errorsByKind[failure.class] ?? {};
+    next.errorsByKind = {
+      ...next.errorsByKind,
+      [failure.class]: { ...kinds, [failure.kind]: (kinds[failure.kind] ?? 0) + 1 },
+    };
   }
   next.errorRate = next.totalErrors / next.totalCalls;
   next.latency = recordLatency(next.latency, durationMs);
@@ -171,7 +185,7 @@ export function reduceToolMetrics(state: ProjectedToolMetrics, event: EventEnvel
     case 'toolcall.attempt.failed': {
       const { failure, decision, reason, durationMs } = readAttemptFailed(data);
       if (failure.kind === 'circuit_open') next.shortCircuits += 1;
-      else countAttempt(next, callId, durationMs, failure.class);
+      else countAttempt(next, callId, durationMs, failure);
       if (decision === 'retry') next.retries += 1;
       if (reason === 'retries_exhausted') next.retriesExhausted += 1;
       return next;
@@ -248,6 +262,7 @@ export function reportToolMetrics(metrics: ProjectedToolMetrics, now: number): T
   return {
     ...counts,
     escalations: { ...counts.escalations },
+    errorsByKind: structuredClone(counts.errorsByKind),
     latency: summarizeLatency(latency),
     breaker: { state: breaker.state, openings: breaker.openings, timeOpenMs: breakerTimeOpenMs(breaker, now) },
   };

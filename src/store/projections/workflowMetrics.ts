@@ -10,7 +10,7 @@ import {
   withoutAttempt,
   type InFlightAttempts,
 } from './inFlightAttempts.js';
-import { emptyHistogram, recordLatency, summarizeLatency } from './latencyHistogram.js';
+import { emptyHistogram, recordLatency, summarizeLatency, type LatencyHistogram } from './latencyHistogram.js';
 import type { Projection } from './projection.js';
 import { readAttempt, readStep, readWorkflowStarted, type WorkflowRunStatus } from './workflowData.js';
 
@@ -193,13 +193,24 @@ function emptyReport(name: string): WorkflowMetricsReport {
   };
 }
 
+/** One workflow name's report, with the histogram of its ended runs' durations the report's percentiles come from. */
+export interface WorkflowMetricsGroup {
+  report: WorkflowMetricsReport;
+  durations: LatencyHistogram;
+}
+
 /** Groups the runs' figures by workflow name (sorted by name). */
 export function reportWorkflowMetrics(runs: Iterable<WorkflowRunMetrics>): WorkflowMetricsReport[] {
+  return groupWorkflowMetrics(runs).map((group) => group.report);
+}
+
+/** The same grouping, keeping each group's duration histogram (the metrics endpoint exposes it whole). */
+export function groupWorkflowMetrics(runs: Iterable<WorkflowRunMetrics>): WorkflowMetricsGroup[] {
   const groups = new Map<
     string,
     {
       report: WorkflowMetricsReport;
-      durations: typeof emptyHistogram;
+      durations: LatencyHistogram;
       endedSteps: number;
       steps: Map<string, StepStats>;
     }
@@ -246,7 +257,7 @@ export function reportWorkflowMetrics(runs: Iterable<WorkflowRunMetrics>): Workf
         fallbacks: stats.fallbacks,
         meanDurationMs: stats.timed === 0 ? 0 : stats.durationMs / stats.timed,
       }));
-      return report;
+      return { report, durations };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => a.report.name.localeCompare(b.report.name));
 }

@@ -29,6 +29,7 @@ describe('tool metrics projection', () => {
       transientErrors: 2,
       permanentErrors: 1,
       degradedErrors: 0,
+      errorsByKind: { transient: { rate_limit: 1, unavailable: 1 }, permanent: { unimplemented: 1 } },
       retries: 2,
       retriesExhausted: 0,
       shortCircuits: 0,
