@@ -16,6 +16,7 @@ import { runStatus, type StatusOptions } from './commands/status.js';
 import { runMcp, type McpCommandOptions } from './commands/mcp.js';
 import { runReport, type ReportOptions } from './commands/report.js';
 import { runMachines, type MachinesOptions } from './commands/machines.js';
+import { DEFAULT_SERVE_PORT, runServe, type ServeOptions } from './commands/serve.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -300,6 +301,18 @@ async function main(argv: string[]): Promise<number> {
     .option('-o, --output <file>', 'the file to write (default: run-RUN.html)')
     .action(async (run: string, options: ReportOptions) => {
       exitCode = await runReport(run, options, globals());
+    });
+
+  program
+    .command('serve')
+    .description(
+      'the runtime on the data dir with HTTP /metrics (Prometheus), /healthz and /readyz, until SIGINT/SIGTERM',
+    )
+    .option('--port <port>', 'port to listen on (0: any free one)', String(DEFAULT_SERVE_PORT))
+    .option('--host <host>', 'address to bind; beyond loopback a token is required', '127.0.0.1')
+    .option('--token <token>', 'required as "Authorization: Bearer TOKEN" (default: $RETRACE_TOKEN)')
+    .action(async (options: ServeOptions) => {
+      exitCode = await runServe(options, globals());
     });
 
   program

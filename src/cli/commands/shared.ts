@@ -1,8 +1,9 @@
 // What every command needs: the config, a logger, and a runtime built from them.
 import type { InspectObserver } from '../../actors/actorInspection.js';
-import { createLogger } from '../../actors/logger.js';
+import { createLogger, type Logger } from '../../actors/logger.js';
 import { createRuntime, type Runtime } from '../../actors/runtime.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
+import type { NatsBus } from '../../events/natsBus.js';
 import type { EventStore } from '../../store/eventStore.js';
 import type { GlobalOptions } from '../main.js';
 import { chooseBackends, commandConfig, openBus, openStore } from './store.js';
@@ -20,6 +21,8 @@ export interface RecordingRuntime {
   runtime: Runtime;
   store: EventStore;
   dataDir: string;
+  /** The bus beside the store when NATS is configured (closed by the runtime's close). */
+  bus: NatsBus | undefined;
 }
 
 export async function openRuntime(globals: GlobalOptions, options: OpenRuntimeOptions = {}): Promise<Runtime> {
@@ -37,8 +40,8 @@ export async function openRecordingRuntime(
   globals: GlobalOptions,
   config: RuntimeConfig,
   inspect?: InspectObserver,
+  logger: Logger = commandLogger(globals, config),
 ): Promise<RecordingRuntime> {
-  const logger = commandLogger(globals, config);
   const backends = chooseBackends(globals, config);
   const store = await openStore(backends);
   // With NATS configured, every recorded fact is also published on core NATS once durable, escalations by level.
@@ -60,6 +63,7 @@ export async function openRecordingRuntime(
   return {
     store,
     dataDir: backends.dataDir,
+    bus,
     runtime: {
       ...runtime,
       async close() {

@@ -1,0 +1,70 @@
+// `retrace serve` as a real process: it opens the data dir's log, serves its runs' metrics, health and readiness, and
+// stops cleanly on SIGTERM (the log's lock released, so the next command opens it at once).
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { cliMain, cliTest, tsxLoader } from '../support/cli.js';
+import { parsePrometheusText, sampleKey } from '../support/promText.js';
+
+const counterWorkflow = `name: counter
+state: { raw: { count: 0 } }
+steps:
+  - { id: one, type: state_update, path: raw.count, operation: increment, value: 1 }
+  - { id: two, type: state_update, path: raw.count, operation: increment, value: 1 }
+  - { id: done, type: return, value: '{{ state.raw.count }}' }
+`;
+
+cliTest('serves the metrics of the runs in its data dir until SIGTERM', async ({ workspace }) => {
+  await writeFile(join(workspace.dir, 'counter.yaml'), counterWorkflow);
+  expect((await workspace.run(['run', 'counter.yaml', '--quiet'])).code).toBe(0);
+
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliMain, 'serve', '--port', '0'], {
+    cwd: workspace.dir,
+    env: { ...process.env, ...workspace.marker, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 1_500 && url === undefined; i += 1) {
+      url = /retrace serve: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(url, `no URL printed; stderr:\n${stderr}`).toBeDefined();
+
+    expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'alive', pid: child.pid });
+    let ready = await fetch(`${url}/readyz`);
+    for (let i = 0; i < 500 && ready.status !== 200; i += 1) ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    const samples = parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+    expect(samples.get(sampleKey('retrace_workflow_runs', { workflow: 'counter', status: 'succeeded' }))).toBe(1);
+    expect(samples.get(sampleKey('retrace_workflow_steps_total', { workflow: 'counter' }))).toBe(3);
+    // The server's log is pino JSON on stderr (not a TTY here).
+    expect(
+      stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { msg: string }),
+    ).toContainEqual(expect.objectContaining({ msg: 'serving /metrics, /healthz, /readyz' }));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
+  // The lock is released: another command opens the log for writing without waiting.
+  const after = await workspace.run(['run', 'counter.yaml', '--quiet'], { env: { RETRACE_LOCK_WAIT_MS: '0' } });
+  expect(after.code).toBe(0);
+});
+
+cliTest('refuses a bad port and a non-loopback address without a token, saying which', async ({ workspace }) => {
+  const badPort = await workspace.run(['serve', '--port', 'http']);
+  expect(badPort.code).toBe(64);
+  expect(badPort.stderr).toContain('--port: expected a port number 0-65535, got "http"');
+  const open = await workspace.run(['serve', '--port', '0', '--host', '0.0.0.0']);
+  expect(open.code).toBe(64);
+  expect(open.stderr).toContain('binding 0.0.0.0 (beyond loopback) requires a token');
+});
