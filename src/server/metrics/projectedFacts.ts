@@ -49,7 +49,10 @@ export function followStore(store: Pick<EventStore, 'readAll' | 'tail'>): Projec
     folded += 1;
   }
 
-  const live = store.tail({ signal: stop.signal });
+  // Asked for its first event now: a tail that subscribes lazily (JetStream's) subscribes before the stored events are read.
+  const live = store.tail({ signal: stop.signal })[Symbol.asyncIterator]();
+  let next = live.next();
+  next.catch(() => undefined); // awaited below; a failure before then is not unhandled
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const following = (async () => {
@@ -60,7 +63,10 @@ export function followStore(store: Pick<EventStore, 'readAll' | 'tail'>): Projec
       }
       caughtUp = true;
       markReady();
-      for await (const event of live) fold(event);
+      for (let result = await next; result.done !== true; result = await next) {
+        fold(result.value);
+        next = live.next();
+      }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
     } finally {
