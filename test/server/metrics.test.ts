@@ -6,21 +6,20 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/actors/runtime.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
-import { createObservabilityServer, type ObservabilityServer } from '../../src/server/http/observabilityServer.js';
-import { stateBytesOf } from '../../src/server/metrics/index.js';
+import { createObservabilityServer } from '../../src/server/http/observabilityServer.js';
 import { createFileLog, type FileLog } from '../../src/store/fileLog.js';
-import {
-  foldAll,
-  groupWorkflowMetrics,
-  toolKey,
-  workflowRunProjection,
-  type ProjectedToolMetrics,
-} from '../../src/store/projections/index.js';
+import { toolKey } from '../../src/store/projections/index.js';
 import { replay } from '../../src/store/replay.js';
 import { skipWaits } from '../../src/testing/skipWaits.js';
 import { createTestClock } from '../../src/testing/testClock.js';
 import { loadWorkflow } from '../../src/workflow/loadWorkflow.js';
-import { parsePrometheusText, sampleKey, samplesNamed, type Samples } from '../support/promText.js';
+import {
+  expectSameSeries,
+  expectedToolSamples,
+  expectedWorkflowSamples,
+  scrapeFolded,
+} from '../support/metricsScrape.js';
+import { sampleKey } from '../support/promText.js';
 import { repoRoot } from '../support/servers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -34,102 +33,10 @@ async function runSeedExample(runtime: Runtime, name: string, plan: string, inpu
   return runtime.spawn(workflow, inputs).done;
 }
 
-async function get(server: ObservabilityServer, path: string): Promise<Response> {
-  return fetch(`${server.url}${path}`);
-}
-
-async function scrape(server: ObservabilityServer): Promise<Samples> {
-  const response = await get(server, '/metrics');
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toContain('text/plain');
-  return parsePrometheusText(await response.text());
-}
-
 async function storedEvents(log: FileLog): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];
   for await (const { event } of log.readAll()) events.push(event);
   return events;
-}
-
-/** Scrapes until the projections behind /metrics have folded `count` events (a bounded poll of real I/O). */
-async function scrapeWhenFolded(server: ObservabilityServer, count: number): Promise<Samples> {
-  for (let i = 0; i < 500; i += 1) {
-    const samples = await scrape(server);
-    if (samples.get('retrace_events_projected_total') === count) return samples;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`/metrics never reached ${count} events folded`);
-}
-
-/** What /metrics must say of each tool: the replayed projection, series by series. */
-function expectedToolSamples(metrics: Iterable<ProjectedToolMetrics>, now: number): Samples {
-  const expected: Samples = new Map();
-  for (const m of metrics) {
-    const tool = { server: m.server, tool: m.tool };
-    const put = (name: string, value: number, labels: Record<string, string> = {}) =>
-      expected.set(sampleKey(name, { ...tool, ...labels }), value);
-    put('retrace_tool_calls_total', m.totalCalls);
-    put('retrace_tool_retries_total', m.retries);
-    put('retrace_tool_retries_exhausted_total', m.retriesExhausted);
-    put('retrace_tool_short_circuits_total', m.shortCircuits);
-    put('retrace_tool_fallbacks_total', m.fallbacks);
-    put('retrace_tool_cache_hits_total', m.cacheHits);
-    put('retrace_breaker_openings_total', m.breaker.openings);
-    for (const [failureClass, kinds] of Object.entries(m.errorsByKind)) {
-      for (const [kind, count] of Object.entries(kinds)) {
-        put('retrace_tool_errors_total', count, { class: failureClass, kind });
-      }
-    }
-    for (const [level, count] of Object.entries(m.escalations)) put('retrace_tool_escalations_total', count, { level });
-    for (const state of ['closed', 'open', 'halfOpen']) {
-      put('retrace_breaker_state', m.breaker.state === state ? 1 : 0, { state });
-    }
-    const openMs = m.breaker.timeOpenMs + (m.breaker.openSince === undefined ? 0 : now - m.breaker.openSince);
-    put('retrace_breaker_open_seconds_total', openMs / 1000);
-    put('retrace_tool_attempt_duration_seconds_count', m.latency.count);
-    put('retrace_tool_attempt_duration_seconds_sum', m.latency.sumMs / 1000);
-    put('retrace_tool_attempt_duration_seconds_bucket', m.latency.count, { le: '+Inf' });
-  }
-  return expected;
-}
-
-function expectedWorkflowSamples(events: EventEnvelope[]): Samples {
-  const expected: Samples = new Map();
-  const { workflowMetrics } = replay(events);
-  for (const { report, durations } of groupWorkflowMetrics(workflowMetrics.values())) {
-    const workflow = { workflow: report.name };
-    for (const status of ['running', 'succeeded', 'failed', 'escalated', 'cancelled'] as const) {
-      expected.set(sampleKey('retrace_workflow_runs', { ...workflow, status }), report.runs[status]);
-    }
-    expected.set(sampleKey('retrace_workflow_steps_total', workflow), report.stepsExecuted);
-    expected.set(sampleKey('retrace_workflow_steps_per_second', workflow), report.stepsPerSecond);
-    expected.set(sampleKey('retrace_workflow_escalations_total', workflow), report.escalations);
-    for (const what of ['retries', 'fallbacks'] as const) {
-      expected.set(sampleKey(`retrace_workflow_${what}_total`, { ...workflow, of: 'step' }), report[what].steps);
-      expected.set(
-        sampleKey(`retrace_workflow_${what}_total`, { ...workflow, of: 'tool_call' }),
-        report[what].toolCalls,
-      );
-    }
-    expected.set(sampleKey('retrace_workflow_duration_seconds_count', workflow), durations.count);
-    expected.set(sampleKey('retrace_workflow_duration_seconds_sum', workflow), durations.sumMs / 1000);
-  }
-  const largest = new Map<string, number>();
-  for (const view of foldAll(workflowRunProjection, events).values()) {
-    largest.set(view.name, Math.max(largest.get(view.name) ?? 0, stateBytesOf(view)));
-  }
-  for (const [workflow, bytes] of largest)
-    expected.set(sampleKey('retrace_workflow_state_bytes_max', { workflow }), bytes);
-  return expected;
-}
-
-/** The scraped samples of the expected series' names, compared whole: no series missing, none extra. */
-function expectSameSeries(scraped: Samples, expected: Samples): void {
-  const names = new Set([...expected.keys()].map((key) => key.replace(/\{.*$/, '')));
-  const shown = new Map([...names].flatMap((name) => [...samplesNamed(scraped, name)]));
-  // Histogram buckets other than +Inf are checked by projectedMetric.test.ts.
-  for (const key of shown.keys()) if (key.includes('_bucket{') && !key.includes('le="+Inf"')) shown.delete(key);
-  expect(Object.fromEntries(shown)).toEqual(Object.fromEntries(expected));
 }
 
 describe('/metrics', () => {
@@ -152,7 +59,7 @@ describe('/metrics', () => {
     expect((await runSeedExample(runtime, 'deployment', 'deployment-emergency')).status).toBe('escalated');
 
     const events = await storedEvents(log);
-    const scraped = await scrapeWhenFolded(server, events.length);
+    const scraped = await scrapeFolded(server, events.length);
     const { metrics } = replay(events);
     expectSameSeries(scraped, expectedToolSamples(metrics.values(), clock.now()));
     expectSameSeries(scraped, expectedWorkflowSamples(events));

@@ -19,7 +19,7 @@ export interface MetricsRegistryOptions {
 export interface MetricsRegistry {
   readonly registry: Registry;
   readonly facts: ProjectedFacts;
-  /** The Prometheus text exposition. */
+  /** The Prometheus text exposition, once the events appended since the last scrape are folded. */
   scrape(): Promise<string>;
   close(): Promise<void>;
 }
@@ -41,7 +41,10 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): MetricsR
   return {
     registry,
     facts,
-    scrape: () => registry.metrics(),
+    async scrape() {
+      await facts.catchUp();
+      return registry.metrics();
+    },
     async close() {
       unwatch();
       await facts.close();

@@ -1,6 +1,5 @@
-// The projections behind /metrics, folded over a store's events: every stored one, then each as it is appended.
-import type { EventEnvelope } from '../../events/envelope.js';
-import type { EventStore } from '../../store/eventStore.js';
+// The projections behind /metrics, folded over a store's events: every stored one at start, then what was appended since, at each scrape.
+import type { EventStore, StorePosition } from '../../store/eventStore.js';
 import { foldInto } from '../../store/projections/projection.js';
 import { toolMetricsProjection, type ProjectedToolMetrics } from '../../store/projections/toolMetrics.js';
 import { workflowRunMetricsProjection, type WorkflowRunMetrics } from '../../store/projections/workflowMetrics.js';
@@ -13,78 +12,81 @@ export interface ProjectedFacts {
   workflowRuns(): Iterable<WorkflowRunMetrics>;
   /** Per workflow name: the largest state of its runs (bytes of its JSON). */
   readonly stateSizes: StateSizes;
+  /** Folds what the store holds after the last event folded; resolves once it has (one pass at a time). */
+  catchUp(): Promise<void>;
   /** Events folded so far. */
   eventsFolded(): number;
-  /** Whether every event stored before the fold began is folded (live ones follow as they are appended). */
+  /** Whether the events stored when following began are folded. */
   caughtUp(): boolean;
-  /** Why following the store stopped, if it did. */
+  /** Why the last pass over the store failed, if it did (the next pass tries again from where it stopped). */
   failure(): Error | undefined;
-  /** Resolves once caught up (or failed). */
-  readonly ready: Promise<void>;
-  /** Stops following the store. */
+  /** Stops following the store (a pass under way ends at its next event). */
   close(): Promise<void>;
 }
 
 /**
- * Follows `store`: subscribes to its live events first, then folds every stored event, then the live ones; an event
- * seen twice (appended while the stored ones were read) is folded once, by its run's `seq`.
+ * Follows `store` by position: a pass reads every event after the last one folded (`readAll(position)`), so each
+ * event is folded once, in store order, whatever store it is — no live subscription that could start late.
  */
-export function followStore(store: Pick<EventStore, 'readAll' | 'tail'>): ProjectedFacts {
+export function followStore(store: Pick<EventStore, 'readAll'>): ProjectedFacts {
   const tools = new Map<string, ProjectedToolMetrics>();
   const workflowRuns = new Map<string, WorkflowRunMetrics>();
   const stateSizes = createStateSizes();
-  /** Per run, the last seq folded: events of a run are stored in seq order. */
-  const lastSeq = new Map<string, number>();
-  const stop = new AbortController();
+  let position: StorePosition | undefined;
   let folded = 0;
   let caughtUp = false;
   let failure: Error | undefined;
+  let closed = false;
+  let pass: Promise<void> | undefined;
+  let again = false;
 
-  function fold(event: EventEnvelope): void {
-    if (event.seq <= (lastSeq.get(event.runId) ?? 0)) return;
-    lastSeq.set(event.runId, event.seq);
-    foldInto(toolMetricsProjection, tools, event);
-    foldInto(workflowRunMetricsProjection, workflowRuns, event);
-    stateSizes.apply(event);
-    folded += 1;
-  }
-
-  // Asked for its first event now: a tail that subscribes lazily (JetStream's) subscribes before the stored events are read.
-  const live = store.tail({ signal: stop.signal })[Symbol.asyncIterator]();
-  let next = live.next();
-  next.catch(() => undefined); // awaited below; a failure before then is not unhandled
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const following = (async () => {
+  async function readOnce(): Promise<void> {
     try {
-      for await (const { event } of store.readAll()) {
-        if (stop.signal.aborted) return;
-        fold(event);
+      for await (const stored of store.readAll(position)) {
+        if (closed) return;
+        const { event } = stored;
+        foldInto(toolMetricsProjection, tools, event);
+        foldInto(workflowRunMetricsProjection, workflowRuns, event);
+        stateSizes.apply(event);
+        position = stored.position;
+        folded += 1;
       }
+      failure = undefined;
       caughtUp = true;
-      markReady();
-      for (let result = await next; result.done !== true; result = await next) {
-        fold(result.value);
-        next = live.next();
-      }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-    } finally {
-      markReady();
     }
-  })();
+  }
 
+  /** One pass at a time; a call during a pass gets one more pass after it, which sees what the first may have missed. */
+  function catchUp(): Promise<void> {
+    if (closed) return Promise.resolve();
+    if (pass) {
+      again = true;
+      return pass;
+    }
+    pass = (async () => {
+      do {
+        again = false;
+        await readOnce();
+      } while (again && !closed);
+      pass = undefined;
+    })();
+    return pass;
+  }
+
+  void catchUp();
   return {
     tools: () => tools.values(),
     workflowRuns: () => workflowRuns.values(),
     stateSizes,
+    catchUp,
     eventsFolded: () => folded,
     caughtUp: () => caughtUp,
     failure: () => failure,
-    ready,
     async close() {
-      stop.abort();
-      await following;
+      closed = true;
+      await pass;
     },
   };
 }
