@@ -1,8 +1,5 @@
 // /metrics over the JetStream store (real NATS on 127.0.0.1:4222): retries, a cache hit, fallbacks, a breaker trip,
 // escalations and advisories, recorded while the server follows the stream, say what the stream's replay says.
-import { randomBytes } from 'node:crypto';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import { createObservabilityServer } from '../../src/server/http/observabilityServer.js';
@@ -11,23 +8,17 @@ import { replay } from '../../src/store/replay.js';
 import { createTestClock } from '../../src/testing/testClock.js';
 import { liveRun, storedEvents } from '../support/metricsScenario.js';
 import { expectSameSeries, expectedToolSamples, scrapeFolded } from '../support/metricsScrape.js';
-import { requireSharedNats } from '../support/natsServer.js';
+import { requireSharedNats, throwawayStream } from '../support/natsServer.js';
 import { sampleKey } from '../support/promText.js';
 
-const tag = randomBytes(4).toString('hex');
-const stream = `RETRACE_SERVE_${tag}`;
-const subjectPrefix = `retrace.serve${tag}.events`;
+const { stream, subjectPrefix, remove } = throwawayStream('serve');
 let servers: string;
 
 beforeAll(async () => {
   servers = await requireSharedNats();
 });
 
-afterAll(async () => {
-  const nc = await connect({ servers });
-  await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  await nc.close();
-});
+afterAll(() => remove(servers));
 
 describe('/metrics over JetStream', () => {
   it('says what the replay of the stream says, for events recorded while it serves', async () => {

@@ -1,27 +1,18 @@
 // Live metrics equal metrics replayed from JetStream alone, with the JetStream store as the runtime's store (real NATS on 127.0.0.1:4222).
-import { randomBytes } from 'node:crypto';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJetStreamStore } from '../../src/store/jetStreamStore.js';
 import { replayAsync } from '../../src/store/replay.js';
 import { expectSameMetrics, liveRun, storedEvents } from '../support/metricsScenario.js';
-import { requireSharedNats } from '../support/natsServer.js';
+import { requireSharedNats, throwawayStream } from '../support/natsServer.js';
 
-const tag = randomBytes(4).toString('hex');
-const stream = `RETRACE_METRICS_${tag}`;
-const subjectPrefix = `retrace.metrics${tag}.events`;
+const { stream, subjectPrefix, remove } = throwawayStream('metrics');
 let servers: string;
 
 beforeAll(async () => {
   servers = await requireSharedNats();
 });
 
-afterAll(async () => {
-  const nc = await connect({ servers });
-  await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  await nc.close();
-});
+afterAll(() => remove(servers));
 
 describe('metrics replayed from JetStream', () => {
   it("equal the runtime's live metrics when a fresh store reads back the stream the runtime recorded to", async () => {

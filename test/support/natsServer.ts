@@ -1,9 +1,12 @@
 // Real nats-server processes for tests: the shared one on 127.0.0.1:4222, or a private one we start, kill and restart.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 export const SHARED_NATS_URL = 'nats://127.0.0.1:4222';
 const NATS_SERVER_BINARY = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
@@ -16,6 +19,28 @@ export async function requireSharedNats(): Promise<string> {
     );
   }
   return SHARED_NATS_URL;
+}
+
+export interface ThrowawayStream {
+  stream: string;
+  subjectPrefix: string;
+  /** Deletes the stream (gone already is fine). */
+  remove(servers: string): Promise<void>;
+}
+
+/** A JetStream stream name and subject prefix of a test's own on the shared NATS (`RETRACE_<NAME>_<random>`). */
+export function throwawayStream(name: string): ThrowawayStream {
+  const tag = randomBytes(4).toString('hex');
+  const stream = `RETRACE_${name.toUpperCase()}_${tag}`;
+  return {
+    stream,
+    subjectPrefix: `retrace.${name.toLowerCase()}${tag}.events`,
+    async remove(servers) {
+      const nc = await connect({ servers });
+      await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+      await nc.close();
+    },
+  };
 }
 
 export interface PrivateNatsServer {

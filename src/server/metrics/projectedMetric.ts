@@ -21,14 +21,16 @@ interface ProjectedOptions<L extends string> {
   read: () => Iterable<Sample<L>>;
 }
 
+/** The configuration a projected series shares with prom-client's own. */
+function configOf<L extends string>(options: ProjectedOptions<L>) {
+  return { name: options.name, help: options.help, labelNames: options.labelNames, registers: [options.registry] };
+}
+
 /** A counter set from a projection at each scrape (the projection only grows while the process lives). */
 export function projectedCounter<L extends string>(options: ProjectedOptions<L>): Counter<L> {
   const { read } = options;
   return new Counter<L>({
-    name: options.name,
-    help: options.help,
-    labelNames: options.labelNames,
-    registers: [options.registry],
+    ...configOf(options),
     collect() {
       this.reset();
       for (const { labels, value } of read()) this.inc(labels, value);
@@ -40,10 +42,7 @@ export function projectedCounter<L extends string>(options: ProjectedOptions<L>)
 export function projectedGauge<L extends string>(options: ProjectedOptions<L>): Gauge<L> {
   const { read } = options;
   return new Gauge<L>({
-    name: options.name,
-    help: options.help,
-    labelNames: options.labelNames,
-    registers: [options.registry],
+    ...configOf(options),
     collect() {
       this.reset();
       for (const { labels, value } of read()) this.set(labels, value);
