@@ -60,6 +60,21 @@ cliTest('serves the metrics of the runs in its data dir until SIGTERM', async ({
   expect(after.code).toBe(0);
 });
 
+cliTest('stops cleanly on SIGINT sent as soon as the URL is printed', async ({ workspace }) => {
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliMain, 'serve', '--port', '0'], {
+    cwd: workspace.dir,
+    env: { ...process.env, ...workspace.marker, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (chunk.includes('retrace serve: http://')) child.kill('SIGINT');
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  );
+  expect({ code, signal }).toEqual({ code: 0, signal: null });
+});
+
 cliTest('refuses a bad port and a non-loopback address without a token, saying which', async ({ workspace }) => {
   const badPort = await workspace.run(['serve', '--port', 'http']);
   expect(badPort.code).toBe(64);

@@ -45,11 +45,13 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
     await recording.runtime.close();
     throw error;
   }
-  process.stdout.write(`retrace serve: ${server.url} (/metrics, /healthz, /readyz)\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening for the signals before the URL is printed: whoever reads it may signal at once.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  process.stdout.write(`retrace serve: ${server.url} (/metrics, /healthz, /readyz)\n`);
+  const signal = await stopped;
   logger.info({ signal }, 'stopping');
   try {
     await server.close();
