@@ -44,6 +44,18 @@ cliTest('serves the metrics of the runs in its data dir until SIGTERM', async ({
     const samples = parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
     expect(samples.get(sampleKey('retrace_workflow_runs', { workflow: 'counter', status: 'succeeded' }))).toBe(1);
     expect(samples.get(sampleKey('retrace_workflow_steps_total', { workflow: 'counter' }))).toBe(3);
+    // The run viewer's pages: the runs list links the run, whose page is the report's document.
+    const runs = await fetch(`${url}/runs`);
+    expect(runs.headers.get('content-type')).toContain('text/html');
+    const runsHtml = await runs.text();
+    const runId = /href="\/run\?id=([^"]+)"/.exec(runsHtml)?.[1];
+    expect(runId, runsHtml).toBeDefined();
+    expect(runsHtml).toMatch(/<meta http-equiv="refresh" content="5"/);
+    const page = await (await fetch(`${url}/run?id=${runId ?? ''}`)).text();
+    expect(page).toContain('counter');
+    expect(page).toContain(decodeURIComponent(runId ?? ''));
+    expect((await fetch(`${url}/run?id=nope`)).status).toBe(404);
+    expect((await fetch(`${url}/run`)).status).toBe(400);
     // The server's log is pino JSON on stderr (not a TTY here).
     expect(
       stderr

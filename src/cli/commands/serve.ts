@@ -2,6 +2,7 @@
 import { createLogger } from '../../actors/logger.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
 import { createObservabilityServer } from '../../server/http/observabilityServer.js';
+import { addViewerRoutes } from '../../server/viewer/viewerRoutes.js';
 import type { GlobalOptions } from '../main.js';
 import { commandConfig } from './store.js';
 import { openRecordingRuntime } from './shared.js';
@@ -45,12 +46,13 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
     await recording.runtime.close();
     throw error;
   }
+  addViewerRoutes(server, recording.store);
   // Listening for the signals before the URL is printed: whoever reads it may signal at once.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  process.stdout.write(`retrace serve: ${server.url} (/metrics, /healthz, /readyz)\n`);
+  process.stdout.write(`retrace serve: ${server.url} (/runs, /run?id=RUN, /metrics, /healthz, /readyz)\n`);
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
   try {

@@ -2,3 +2,4 @@
 export { renderRunPage, type RunPageOptions } from './renderRunPage.js';
 export { renderRunsPage, runsPageRow, type RunsPageOptions, type RunsPageRow } from './renderRunsPage.js';
 export { buildRunPageModel, type RunErrorItem, type RunEscalationItem, type RunPageModel } from './runPageModel.js';
+export { addViewerRoutes } from './viewerRoutes.js';
