@@ -34,7 +34,7 @@ export interface RuntimeOptions {
   random?: RandomSource;
   logger?: Logger;
   /**
-   * How many workflow runs execute at once (1,000 by default; 0: no limit). Runs spawned beyond it wait their turn
+   * How many workflow runs execute at once (500 by default; 0: no limit). Runs spawned beyond it wait their turn
    * in spawn order, their handles usable meanwhile: thousands spawned together stay within bounded memory.
    */
   maxRunningWorkflows?: number;
@@ -46,7 +46,7 @@ export interface RuntimeOptions {
 }
 
 /** The default bound on workflow runs executing at once in one runtime. */
-export const DEFAULT_MAX_RUNNING_WORKFLOWS = 1_000;
+export const DEFAULT_MAX_RUNNING_WORKFLOWS = 500;
 
 export interface CallOptions {
   /** Policy overrides for this call, in config form (`{ max_retries: 0 }`). */
