@@ -1,13 +1,11 @@
 // Hosts the flaky server over Streamable HTTP and injects the failures below MCP (HTTP statuses, dropped and reset sockets).
-import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { readBody, rpcError, sendJson } from '../common/httpJson.js';
+import { rpcError, sendJson } from '../common/httpJson.js';
+import { createMcpSessionRouter } from '../common/mcpSessionRouter.js';
 import { FlakyControl } from './flakyControl.js';
 import type { FailureSpec, FlakyPlan } from './flakyPlan.js';
 import { createFlakyServer } from './flakyServer.js';
@@ -42,49 +40,23 @@ const ToolCallMessage = z.object({
 export async function startFlakyHttpServer(options: FlakyHttpOptions = {}): Promise<FlakyHttpServer> {
   const control = options.control ?? new FlakyControl(options.plan);
   const allowExit = options.allowExit ?? false;
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp')
-      return sendJson(res, 404, { error: 'not found' });
-    const header = req.headers['mcp-session-id'];
-    const sessionId = typeof header === 'string' ? header : undefined;
-    let body: unknown;
-    if (req.method === 'POST') {
-      try {
-        body = JSON.parse(await readBody(req));
-      } catch {
-        return sendJson(res, 400, rpcError(-32700, 'Parse error'));
-      }
-    }
-    const session = sessionId === undefined ? undefined : sessions.get(sessionId);
-    if (!session) {
-      if (sessionId !== undefined) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
-      if (req.method !== 'POST' || !isInitializeRequest(body)) {
-        return sendJson(res, 400, rpcError(-32000, 'Bad Request: No valid session ID provided'));
-      }
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => void sessions.set(id, transport),
-      });
-      transport.onclose = () => {
-        if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
-      };
+  const router = createMcpSessionRouter({
+    async connect(transport) {
       control.observe(transport);
       await (options.createServer?.(control) ?? createFlakyServer({ control, allowExit })).connect(transport);
-      return transport.handleRequest(req, res, body);
-    }
-    const call = req.method === 'POST' ? ToolCallMessage.safeParse(body) : undefined;
-    if (call?.success && sessionId !== undefined) {
+    },
+    intercept(req, res, sessionId, body) {
+      const call = req.method === 'POST' ? ToolCallMessage.safeParse(body) : undefined;
+      if (!call?.success) return false;
       const decision = control.decide(call.data.params.name, call.data.params.arguments ?? {});
-      if (decision.kind === 'fail' && answeredByHost(decision.spec, req, res, sessionId)) return;
+      if (decision.kind === 'fail' && answeredByHost(decision.spec, req, res, sessionId)) return true;
       control.stash(sessionId, call.data.id, decision);
-    }
-    return session.handleRequest(req, res, body);
-  }
+      return false;
+    },
+  });
 
   const httpServer = createHttpServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    router.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, rpcError(-32603, String(error)));
       else res.end();
     });
@@ -95,19 +67,13 @@ export async function startFlakyHttpServer(options: FlakyHttpOptions = {}): Prom
   });
   const { address, port } = httpServer.address() as AddressInfo;
 
-  async function expireSessions(): Promise<void> {
-    const open = [...sessions.values()];
-    sessions.clear();
-    await Promise.all(open.map((transport) => transport.close()));
-  }
-
   return {
     url: `http://${address}:${port}/mcp`,
     control,
-    expireSessions,
-    sessionCount: () => sessions.size,
+    expireSessions: () => router.closeAll(),
+    sessionCount: () => router.size(),
     async close() {
-      await expireSessions();
+      await router.closeAll();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

@@ -1,12 +1,11 @@
 // `retrace mcp --http [HOST:]PORT`: the MCP server over Streamable HTTP (stateful sessions) at /mcp. Loopback by
 // default; any other address needs a bearer token, and every request without it is refused with 401.
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
-import { readBody, rpcError, sendJson } from '../../common/httpJson.js';
+import { rpcError, sendJson } from '../../common/httpJson.js';
+import { createMcpSessionRouter } from '../../common/mcpSessionRouter.js';
 import type { McpHost } from './mcpHost.js';
 import { createRetraceMcpServer } from './mcpServer.js';
 
@@ -46,52 +45,22 @@ export async function startMcpHttpServer(
       `--http ${address.host}:${address.port}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
     );
   }
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
-
-  const authorized = (req: IncomingMessage): boolean => {
-    if (!expected) return true;
-    const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp')
-      return sendJson(res, 404, { error: 'not found' });
-    if (!authorized(req)) {
-      return sendJson(res, 401, rpcError(-32001, 'Unauthorized: send Authorization: Bearer <token>'), {
+  const router = createMcpSessionRouter({
+    admit(req, res) {
+      if (!expected) return true;
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+      sendJson(res, 401, rpcError(-32001, 'Unauthorized: send Authorization: Bearer <token>'), {
         'www-authenticate': 'Bearer',
       });
-    }
-    const header = req.headers['mcp-session-id'];
-    const sessionId = typeof header === 'string' ? header : undefined;
-    let body: unknown;
-    if (req.method === 'POST') {
-      try {
-        body = JSON.parse(await readBody(req));
-      } catch {
-        return sendJson(res, 400, rpcError(-32700, 'Parse error'));
-      }
-    }
-    const session = sessionId === undefined ? undefined : sessions.get(sessionId);
-    if (session) return session.handleRequest(req, res, body);
-    if (sessionId !== undefined) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
-    if (req.method !== 'POST' || !isInitializeRequest(body)) {
-      return sendJson(res, 400, rpcError(-32000, 'Bad Request: no valid session id'));
-    }
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, transport),
-    });
-    transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
-    };
-    await createRetraceMcpServer(host).connect(transport);
-    return transport.handleRequest(req, res, body);
-  }
+      return false;
+    },
+    connect: (transport) => createRetraceMcpServer(host).connect(transport),
+  });
 
   const httpServer = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    router.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent)
         sendJson(res, 500, rpcError(-32603, error instanceof Error ? error.message : String(error)));
       else res.end();
@@ -106,8 +75,7 @@ export async function startMcpHttpServer(
   return {
     url: `http://${shownHost}:${bound.port}/mcp`,
     async close() {
-      await Promise.all([...sessions.values()].map((transport) => transport.close()));
-      sessions.clear();
+      await router.closeAll();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
