@@ -1,4 +1,6 @@
-// Small node:http helpers shared by retrace's HTTP hosts: JSON answers, JSON-RPC errors, bounded request bodies.
+// Small node:http helpers shared by retrace's HTTP hosts: JSON answers, JSON-RPC errors, bounded request bodies,
+// the bearer-token check.
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A JSON-RPC error answer with no id (the request could not be read or was refused before MCP saw it). */
@@ -29,4 +31,11 @@ export function readBody(req: IncomingMessage, maxBytes = 4 * 1024 * 1024): Prom
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** Whether an `Authorization` header is `Bearer TOKEN` (compared in constant time). */
+export function bearerTokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

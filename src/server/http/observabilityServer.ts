@@ -1,9 +1,9 @@
 // The HTTP endpoints of `retrace serve` (node:http): /metrics, /healthz, /readyz; other pages are added as routes.
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Runtime } from '../../actors/runtime.js';
 import { silentLogger, type Logger } from '../../actors/logger.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
+import { bearerTokenMatches } from '../../common/httpJson.js';
 import type { NatsBus } from '../../events/natsBus.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { createMetricsRegistry, type MetricsRegistry } from '../metrics/metricsRegistry.js';
@@ -47,12 +47,6 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 /** Starts listening; resolves once the port is bound. */
 export async function createObservabilityServer(options: ObservabilityServerOptions): Promise<ObservabilityServer> {
   const host = options.host ?? '127.0.0.1';
@@ -90,7 +84,7 @@ export async function createObservabilityServer(options: ObservabilityServerOpti
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (token !== undefined && !tokenMatches(request.headers.authorization, token)) {
+    if (token !== undefined && !bearerTokenMatches(request.headers.authorization, token)) {
       response.setHeader('www-authenticate', 'Bearer');
       sendJson(response, 401, { error: 'missing or wrong bearer token' });
       return;

@@ -1,10 +1,9 @@
 // `retrace mcp --http [HOST:]PORT`: the MCP server over Streamable HTTP (stateful sessions) at /mcp. Loopback by
 // default; any other address needs a bearer token, and every request without it is refused with 401.
-import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
-import { rpcError, sendJson } from '../../common/httpJson.js';
+import { bearerTokenMatches, rpcError, sendJson } from '../../common/httpJson.js';
 import { createMcpSessionRouter } from '../../common/mcpSessionRouter.js';
 import type { McpHost } from './mcpHost.js';
 import { createRetraceMcpServer } from './mcpServer.js';
@@ -45,12 +44,9 @@ export async function startMcpHttpServer(
       `--http ${address.host}:${address.port}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
     );
   }
-  const expected = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
   const router = createMcpSessionRouter({
     admit(req, res) {
-      if (!expected) return true;
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+      if (token === undefined || bearerTokenMatches(req.headers.authorization, token)) return true;
       sendJson(res, 401, rpcError(-32001, 'Unauthorized: send Authorization: Bearer <token>'), {
         'www-authenticate': 'Bearer',
       });
