@@ -20,13 +20,20 @@ export function showProgress(handle: WorkflowHandle, options: OutputOptions): ()
 
 /** Prints `{ runId, status, state, result, error? }` (one line with --json) and answers the run's exit code. */
 export function printFinal(final: WorkflowFinal, options: OutputOptions): number {
-  const summary = {
-    runId: final.runId,
-    status: final.status,
-    state: final.state,
-    result: final.result,
-    ...(final.error === undefined ? {} : { error: final.error }),
-  };
-  process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
+  printSummary(
+    {
+      runId: final.runId,
+      status: final.status,
+      state: final.state,
+      result: final.result,
+      ...(final.error === undefined ? {} : { error: final.error }),
+    },
+    options,
+  );
   return exitCodeForWorkflow(final.status);
+}
+
+/** A run's final line on stdout: one JSON line with --json, indented otherwise. */
+export function printSummary(summary: object, options: OutputOptions): void {
+  process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -9,7 +9,7 @@ import type { RuntimeConfig } from '../../config/runtimeConfig.js';
 import { workflowRunFinal, type WorkflowRunView } from '../../store/projections/workflowRun.js';
 import { ExitCode, exitCodeForWorkflow } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
-import { printFinal as printWorkflowFinal } from '../workflowOutput.js';
+import { printFinal as printWorkflowFinal, printSummary } from '../workflowOutput.js';
 import { openRuntime } from './shared.js';
 import { chooseBackends, commandConfig, openStore } from './store.js';
 
@@ -46,8 +46,7 @@ function parseWaitMs(wait: string | undefined): number | undefined {
 
 /** Prints the run's final as the log has it (`run --json`'s last line with --json). */
 export function printRunFinal(view: WorkflowRunView, json: boolean | undefined): void {
-  const final = workflowRunFinal(view);
-  process.stdout.write(json ? `${JSON.stringify(final)}\n` : `${JSON.stringify(final, null, 2)}\n`);
+  printSummary(workflowRunFinal(view), { json });
 }
 
 /**
