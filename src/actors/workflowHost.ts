@@ -1,7 +1,6 @@
 // Workflows as runs: spawn one (compiled, or a file to load) with its inputs, watch it, cancel it, await its end;
 // resuming and resolving (workflowHostResume.ts) start their executions here too.
 import type { InspectObserver } from './actorInspection.js';
-import { basename, resolve as resolvePath } from 'node:path';
 import type { Clock, RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { RuntimeConfig } from '../config/runtimeConfig.js';
@@ -201,7 +200,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         stepId: undefined,
         name: workflow.name,
         // Absolute, so `retrace resume` finds the file from any directory.
-        file: workflow.file === '' ? '' : resolvePath(workflow.baseDir, basename(workflow.file)),
+        file: workflow.path ?? workflow.file,
         hash: workflowHash(workflow),
         inputs,
         initialState: structuredClone(workflow.initialState),

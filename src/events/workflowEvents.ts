@@ -28,7 +28,7 @@ const onStep = { stepId: z.string(), stepType: StepType };
 
 export const WorkflowStartedData = z.object({
   name: z.string(),
-  /** The workflow's file, absolute for the run's own workflow (so a resume finds it from any directory); empty for one built in code. */
+  /** The workflow's file: for the run's own workflow loaded from a file its absolute path (a resume finds it from any directory); as given for one compiled from text; empty for one built in code. */
   file: z.string(),
   /** sha256 of the workflow's compiled definition, so a resume can tell the file changed. */
   hash: z.string(),

@@ -168,6 +168,8 @@ export interface CompiledWorkflow {
   description?: string;
   /** As shown in problems (relative to the working directory when under it). */
   file: string;
+  /** The file's absolute path, when it was loaded from one (not for text compiled in code). */
+  path?: string;
   /** The directory relative paths (sub-workflows, shell `cwd`) start from. */
   baseDir: string;
   inputs: Record<string, CompiledInput>;

@@ -93,7 +93,9 @@ class Loader {
       this.problems.push({ location: { file }, message, severity: 'error' });
       return undefined;
     }
-    return this.compileText(text, file, dirname(path), [...chain, path]);
+    const workflow = await this.compileText(text, file, dirname(path), [...chain, path]);
+    if (workflow) workflow.path = path;
+    return workflow;
   }
 
   async compileText(
