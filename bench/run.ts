@@ -1,4 +1,4 @@
-// `npm run bench -- [--long] [--only machine|stdio|memory|log]`: runs the benchmarks, prints the table and the JSON, writes bench/results.json.
+// `npm run bench -- [--long] [--only NAME]...`: runs the benchmarks (all by default), prints the table and the JSON, writes bench/results.json.
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import * as fileLog from './fileLog.bench.js';
 import * as jetStream from './jetStream.bench.js';
 import * as machineOverhead from './machineOverhead.bench.js';
 import * as replay from './replay.bench.js';
+import * as soak from './soak.bench.js';
 import * as stdioEndToEnd from './stdioEndToEnd.bench.js';
 import * as workflows from './workflows.bench.js';
 
@@ -20,6 +21,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   jetstream: jetStream.run,
   replay: replay.run,
   workflows: workflows.run,
+  soak: soak.run,
 };
 
 const { values } = parseArgs({

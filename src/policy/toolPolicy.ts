@@ -143,10 +143,10 @@ export const defaultToolPolicy: ToolPolicy = {
   rules: [],
   breaker: {
     window: 'count',
-    windowSize: 20,
+    windowSize: 100,
     windowDurationMs: 60_000,
     failureThreshold: 0.5,
-    minimumCalls: 10,
+    minimumCalls: 50,
     cooldownMs: 30_000,
     halfOpenProbes: 1,
   },
