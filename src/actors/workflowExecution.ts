@@ -83,12 +83,19 @@ export function abortReason(signal: AbortSignal): string {
 
 const hashes = new WeakMap<CompiledWorkflow, string>();
 
+function isCompiledWorkflow(holder: unknown): boolean {
+  return typeof holder === 'object' && holder !== null && 'stepsById' in holder && 'baseDir' in holder;
+}
+
 /** sha256 of the workflow's definition (steps, expressions as written, policies), so a resume can tell it changed. */
 export function workflowHash(workflow: CompiledWorkflow): string {
   let hash = hashes.get(workflow);
   if (hash === undefined) {
-    const text = JSON.stringify(workflow, (key, value: unknown) => {
-      if (key === 'location' || key === 'path' || key === 'file' || key === 'baseDir') return undefined;
+    const text = JSON.stringify(workflow, function (this: unknown, key, value: unknown) {
+      if (key === 'location') return undefined;
+      // Where a workflow (the run's own or a sub-workflow) was loaded from is not part of its definition; a step's
+      // own `path` (a state_update's target) is.
+      if ((key === 'path' || key === 'file' || key === 'baseDir') && isCompiledWorkflow(this)) return undefined;
       if (value instanceof Map) return [...(value as Map<unknown, unknown>).entries()];
       if (typeof value === 'object' && value !== null && 'evaluate' in value && 'source' in value) {
         return (value as { source: string }).source;
