@@ -83,8 +83,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     ...deps,
     runStep,
     runSteps: runStepList,
-    updateState: (execution, stepId, path, operation, value, options) =>
-      updateState(execution, stepId, path, operation, value, operation, options),
+    updateState,
     scopeOf,
     expressionContext,
     runSubWorkflow: (execution, input) => runWorkflow(execution, input),

@@ -25,7 +25,6 @@ export interface StateUpdates {
     path: readonly string[],
     operation: StateOperation,
     value: unknown,
-    recordedOp?: StateOperation | 'error_state_update',
     options?: StateUpdateOptions,
   ): Promise<unknown>;
   /** Keeps the recomputed fields and records each evaluation as a `workflow.computed.evaluated` fact. */
@@ -45,7 +44,6 @@ export function createStateUpdates(deps: StateUpdateDeps): StateUpdates {
     path: readonly string[],
     operation: StateOperation,
     value: unknown,
-    recordedOp: StateOperation | 'error_state_update' = operation,
     options: StateUpdateOptions = {},
   ): Promise<unknown> {
     const apply = async (): Promise<unknown> => {
@@ -61,7 +59,7 @@ export function createStateUpdates(deps: StateUpdateDeps): StateUpdates {
           at: clock.now(),
           stepId,
           path: [...path],
-          op: recordedOp,
+          op: options.recordedAs ?? operation,
           ...(updated.value === undefined ? {} : { value: updated.value }),
           ...(options.stepActorId === undefined ? {} : { stepActorId: options.stepActorId }),
         });

@@ -92,8 +92,9 @@ export function provideStepActors(deps: StepActorDeps) {
         if (update) {
           try {
             const value = await renderValue(update.value, scopeOf(execution, frame, input.error), expressionContext);
-            await updateState(execution, step.id, update.path, 'set', value, 'error_state_update', {
+            await updateState(execution, step.id, update.path, 'set', value, {
               stepActorId: input.actorId,
+              recordedAs: 'error_state_update',
             });
           } catch (error) {
             throw toFailure(error, step.id);

@@ -6,13 +6,13 @@ import type { CompiledStep, ValueTemplate } from '../workflow/compiledWorkflow.j
 import type { EvaluationContext } from '../workflow/expression.js';
 import { evaluateCondition, renderValue } from '../workflow/render.js';
 import type { WorkflowScope } from '../workflow/scope.js';
-import type { StateOperation } from '../workflow/workflowSchema.js';
 import type { CallOptions, RecordedOutcome } from './runtime.js';
 import { callTool, shellCommand } from './workflowCallSteps.js';
 import type { Frame } from './workflowExecutor.js';
 import { stepFailure, type WorkflowExecution } from './workflowExecution.js';
 import { foreach, parallel, poll, subWorkflow } from './workflowFlowSteps.js';
 import { wait } from './workflowWaitSteps.js';
+import type { StateUpdates } from './workflowStateUpdates.js';
 
 export interface StepKindDeps {
   clock: Clock;
@@ -26,14 +26,7 @@ export interface StepKindDeps {
   scopeOf(execution: WorkflowExecution, frame: Frame): WorkflowScope;
   runStep(execution: WorkflowExecution, step: CompiledStep, frame: Frame): Promise<StepOutcome>;
   runSteps(execution: WorkflowExecution, steps: readonly CompiledStep[], frame: Frame): Promise<unknown>;
-  updateState(
-    execution: WorkflowExecution,
-    stepId: string,
-    path: readonly string[],
-    operation: StateOperation,
-    value: unknown,
-    options?: StateUpdateOptions,
-  ): Promise<unknown>;
+  updateState: StateUpdates['updateState'];
   runSubWorkflow(execution: WorkflowExecution, input: WorkflowMachineInput): Promise<WorkflowOutcome>;
 }
 
@@ -42,6 +35,8 @@ export interface StateUpdateOptions {
   stepActorId?: string;
   /** Already in the log and in the state (a resumed run found it): only its computed fields are evaluated. */
   recorded?: boolean;
+  /** The operation as recorded, when not the one applied (an `on_error` state update is applied as `set`). */
+  recordedAs?: 'error_state_update';
 }
 
 /** One attempt: the frame's signal, this step's actor id, the attempt number. */
