@@ -306,11 +306,15 @@ async function main(argv: string[]): Promise<number> {
   program
     .command('serve')
     .description(
-      'the runtime on the data dir with HTTP /metrics (Prometheus), /healthz and /readyz, until SIGINT/SIGTERM',
+      "watch the data dir's log read-only (no lock: runs go on beside it): HTTP /metrics (Prometheus), /healthz, /readyz and the run viewer (/runs), until SIGINT/SIGTERM",
     )
     .option('--port <port>', 'port to listen on (0: any free one)', String(DEFAULT_SERVE_PORT))
     .option('--host <host>', 'address to bind; beyond loopback a token is required', '127.0.0.1')
     .option('--token <token>', 'required as "Authorization: Bearer TOKEN" (default: $RETRACE_TOKEN)')
+    .option(
+      '--inspect [port|sky]',
+      'feed the runs it sees, live, to the Stately inspector (a relay on 127.0.0.1:8080; 0: any port)',
+    )
     .action(async (options: ServeOptions) => {
       exitCode = await runServe(options, globals());
     });

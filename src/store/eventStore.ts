@@ -32,6 +32,11 @@ export interface EventStore {
   /** The same as `readAll`, in batches of events decoded together (for bulk readers such as replay); optional. */
   readAllBatches?(fromPosition?: StorePosition): AsyncIterable<readonly StoredEvent[]>;
   runs(): Promise<RunSummary[]>;
+  /**
+   * The position of the newest event stored now (undefined while the store is empty): `readAll` after it gives only
+   * what is appended later. Optional: a follower without it reads the store through once to find its end.
+   */
+  endPosition?(): Promise<StorePosition | undefined>;
   /** Live events as they are appended (optionally one run's), until the signal aborts. */
   tail(options?: { runId?: string; signal?: AbortSignal }): AsyncIterable<EventEnvelope>;
   close(): Promise<void>;

@@ -248,6 +248,10 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
       await refresh();
       return index.summaries();
     },
+    async endPosition() {
+      await refresh();
+      return endPosition();
+    },
     tail,
     async close() {
       if (closed) return;

@@ -168,6 +168,12 @@ class JetStreamEventStore implements JetStreamStore {
     yield* this.consumeRange(`${this.prefix}.*`, after + 1, lastSeq);
   }
 
+  async endPosition(): Promise<StorePosition | undefined> {
+    this.assertOpen();
+    const info = await this.jsm.streams.info(this.stream);
+    return info.state.last_seq > 0 ? String(info.state.last_seq) : undefined;
+  }
+
   async runs(): Promise<RunSummary[]> {
     this.assertOpen();
     const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.prefix}.*` });

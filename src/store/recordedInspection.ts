@@ -62,36 +62,57 @@ function machineOf(type: string): AnyStateMachine | undefined {
   return undefined;
 }
 
-/** Feeds a run's events in log order; returns how many actors it registered. */
-export function inspectRecordedRun(events: readonly EventEnvelope[], sink: InspectionSink): number {
+/** Recorded events fed one at a time (a live follower of the log feeds them as they are appended). */
+export interface RecordedInspection {
+  /** Registers the event's actor the first time it is seen, then shows the event and the state it leads to. */
+  feed(envelope: EventEnvelope): void;
+  /** How many actors were registered so far. */
+  actors(): number;
+}
+
+export function createRecordedInspection(sink: InspectionSink): RecordedInspection {
   const definitions = new Map<AnyStateMachine, string>();
   const registered = new Set<string>();
-  for (const envelope of events) {
-    const machine = machineOf(envelope.type);
-    if (machine && !registered.has(envelope.actorId)) {
-      registered.add(envelope.actorId);
-      let definition = definitions.get(machine);
-      if (definition === undefined) definitions.set(machine, (definition = JSON.stringify(machineConfigJson(machine))));
-      const initial = (machine.config as { initial?: unknown }).initial;
-      sink.actor(
-        envelope.actorId,
-        { status: 'active', value: typeof initial === 'string' ? initial : machine.id },
-        { definition, ...(envelope.parentId === undefined ? {} : { parentId: envelope.parentId }) },
-      );
-    }
-    const data = (envelope.data ?? {}) as Record<string, unknown>;
-    sink.event(envelope.actorId, { ...data, type: envelope.type });
-    const after =
-      envelope.type === 'toolcall.succeeded'
-        ? { value: succeededState[String(data.status)] ?? String(data.status ?? 'succeeded'), status: 'done' as const }
-        : stateAfter[envelope.type];
-    if (after) {
-      sink.snapshot(
-        envelope.actorId,
-        { status: after.status ?? 'active', value: after.value, context: data },
-        { event: { type: envelope.type } },
-      );
-    }
-  }
-  return registered.size;
+  return {
+    actors: () => registered.size,
+    feed(envelope) {
+      const machine = machineOf(envelope.type);
+      if (machine && !registered.has(envelope.actorId)) {
+        registered.add(envelope.actorId);
+        let definition = definitions.get(machine);
+        if (definition === undefined) {
+          definitions.set(machine, (definition = JSON.stringify(machineConfigJson(machine))));
+        }
+        const initial = (machine.config as { initial?: unknown }).initial;
+        sink.actor(
+          envelope.actorId,
+          { status: 'active', value: typeof initial === 'string' ? initial : machine.id },
+          { definition, ...(envelope.parentId === undefined ? {} : { parentId: envelope.parentId }) },
+        );
+      }
+      const data = (envelope.data ?? {}) as Record<string, unknown>;
+      sink.event(envelope.actorId, { ...data, type: envelope.type });
+      const after =
+        envelope.type === 'toolcall.succeeded'
+          ? {
+              value: succeededState[String(data.status)] ?? String(data.status ?? 'succeeded'),
+              status: 'done' as const,
+            }
+          : stateAfter[envelope.type];
+      if (after) {
+        sink.snapshot(
+          envelope.actorId,
+          { status: after.status ?? 'active', value: after.value, context: data },
+          { event: { type: envelope.type } },
+        );
+      }
+    },
+  };
+}
+
+/** Feeds a run's events in log order; returns how many actors it registered. */
+export function inspectRecordedRun(events: readonly EventEnvelope[], sink: InspectionSink): number {
+  const inspection = createRecordedInspection(sink);
+  for (const envelope of events) inspection.feed(envelope);
+  return inspection.actors();
 }

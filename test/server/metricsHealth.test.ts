@@ -23,6 +23,10 @@ async function openLog(): Promise<FileLog> {
   return log;
 }
 
+const LOG = 'the log accepts appends (open, no failed write or fsync)';
+const METRICS = "the metrics have folded the log's stored events";
+const NATS = 'connected to NATS';
+
 interface ReadyBody {
   ready: boolean;
   checks: Record<string, { ok: boolean; detail?: string }>;
@@ -58,7 +62,7 @@ describe('/healthz and /readyz', () => {
     expect(await health.json()).toEqual({ status: 'alive', pid: process.pid });
     expect(await readyzBecomes(server, 200)).toEqual({
       ready: true,
-      checks: { log: { ok: true }, metrics: { ok: true } },
+      checks: { log: { ok: true, what: LOG }, metrics: { ok: true, what: METRICS } },
     });
 
     const missing = await fetch(`${server.url}/nope`);
@@ -69,7 +73,11 @@ describe('/healthz and /readyz', () => {
     await log.close();
     const closed = await readyz(server);
     expect(closed.status).toBe(503);
-    expect(closed.body.checks['log']).toEqual({ ok: false, detail: expect.stringContaining('is closed') as string });
+    expect(closed.body.checks['log']).toEqual({
+      ok: false,
+      what: LOG,
+      detail: expect.stringContaining('is closed') as string,
+    });
   });
 
   it('turns unready when its NATS server goes away and ready again when it is back', async () => {
@@ -83,15 +91,19 @@ describe('/healthz and /readyz', () => {
     const server = await createObservabilityServer({ runtime, store: log, bus, processMetrics: false });
     cleanups.push(() => server.close());
 
-    expect((await readyzBecomes(server, 200)).checks['nats']).toEqual({ ok: true });
+    expect((await readyzBecomes(server, 200)).checks['nats']).toEqual({ ok: true, what: NATS });
     await nats.kill();
     const down = await readyzBecomes(server, 503);
     expect(down).toEqual({
       ready: false,
-      checks: { log: { ok: true }, metrics: { ok: true }, nats: { ok: false, detail: 'not connected to NATS' } },
+      checks: {
+        log: { ok: true, what: LOG },
+        metrics: { ok: true, what: METRICS },
+        nats: { ok: false, what: NATS, detail: 'not connected to NATS' },
+      },
     });
     await nats.restart();
-    expect((await readyzBecomes(server, 200)).checks['nats']).toEqual({ ok: true });
+    expect((await readyzBecomes(server, 200)).checks['nats']).toEqual({ ok: true, what: NATS });
   });
 
   it('refuses to bind beyond loopback without a token, and with one refuses requests without it', async () => {

@@ -43,6 +43,7 @@ describe('/metrics over JetStream', () => {
       const readiness = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, unknown> };
       expect(readiness.checks['log']).toEqual({
         ok: true,
+        what: 'the log accepts appends',
         detail: 'not checked by this store',
       });
     } finally {

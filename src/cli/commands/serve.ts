@@ -1,17 +1,24 @@
-// `retrace serve`: the runtime on the data dir (as `retrace run` opens it) with /metrics, /healthz and /readyz, until SIGINT/SIGTERM.
+// `retrace serve`: a watcher of the data dir's log (read-only, no writer lock) with /metrics, /healthz, /readyz and the
+// run viewer, following what `retrace run` and other processes append; `--inspect` feeds their runs to the Stately
+// inspector. Until SIGINT/SIGTERM.
 import { createLogger } from '../../actors/logger.js';
+import type { AttachedInspector } from '../../actors/statelyInspector.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
-import { createObservabilityServer } from '../../server/http/observabilityServer.js';
+import { createObservabilityServer, type ObservabilityServer } from '../../server/http/observabilityServer.js';
 import { addViewerRoutes } from '../../server/viewer/viewerRoutes.js';
+import { createRecordedInspection } from '../../store/recordedInspection.js';
 import type { GlobalOptions } from '../main.js';
-import { commandConfig } from './store.js';
-import { openRecordingRuntime } from './shared.js';
+import { openInspector } from './inspectOption.js';
+import { openWatchedBackends } from './serveWatch.js';
+import { chooseBackends, commandConfig } from './store.js';
 
 export interface ServeOptions {
   port: string;
   host: string;
   /** Required beyond loopback; `RETRACE_TOKEN` when absent. */
   token?: string;
+  /** `--inspect [port|sky]`: the runs the server sees go to the Stately inspector as their events are appended. */
+  inspect?: string | true;
 }
 
 export const DEFAULT_SERVE_PORT = 9464;
@@ -30,35 +37,52 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
   // A server's log is its output: info by default (JSON lines on stderr, human-readable on a TTY), secrets redacted.
   const level = (globals.logLevel ?? 'info') as 'info';
   const logger = createLogger({ level, redact: config.log.redact });
-  const recording = await openRecordingRuntime(globals, config, undefined, logger);
-  let server;
+  const backends = chooseBackends(globals, config);
+  /** What to close on the way out, last opened first. */
+  const opened: Array<() => Promise<void>> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of opened.splice(0).reverse()) {
+      await close().catch((error: unknown) => logger.error({ err: error }, 'closing failed'));
+    }
+  };
+  let server: ObservabilityServer;
   try {
+    const watched = await openWatchedBackends(backends, logger);
+    opened.push(() => watched.close());
     server = await createObservabilityServer({
-      runtime: recording.runtime,
-      store: recording.store,
-      bus: recording.bus,
+      store: watched.store,
+      readinessChecks: watched.readinessChecks,
       host: options.host,
       port,
       token: options.token ?? process.env['RETRACE_TOKEN'],
       logger,
     });
+    opened.push(() => server.close());
+    // The projections behind /metrics fold what the watch saw at once, not only at the next scrape.
+    watched.watch.onEvents(() => void server.metrics.facts.catchUp());
+    if (options.inspect !== undefined) {
+      const inspector: AttachedInspector = await openInspector(options.inspect);
+      opened.push(() => inspector.close());
+      const inspection = createRecordedInspection(inspector.sink);
+      watched.watch.onEvents((events) => {
+        for (const event of events) inspection.feed(event);
+      });
+    }
+    addViewerRoutes(server, watched.store);
+    watched.watch.start();
   } catch (error) {
-    await recording.runtime.close();
+    await closeAll();
     throw error;
   }
-  addViewerRoutes(server, recording.store);
   // Listening for the signals before the URL is printed: whoever reads it may signal at once.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   process.stdout.write(`retrace serve: ${server.url} (/runs, /run?id=RUN, /metrics, /healthz, /readyz)\n`);
+  logger.info({ dataDir: backends.dataDir, store: backends.store }, 'watching the log read-only (no writer lock)');
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
-  try {
-    await server.close();
-  } finally {
-    await recording.runtime.close();
-  }
+  await closeAll();
   return 0;
 }

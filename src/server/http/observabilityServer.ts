@@ -2,18 +2,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Runtime } from '../../actors/runtime.js';
 import { silentLogger, type Logger } from '../../actors/logger.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
 import { bearerTokenMatches } from '../../common/httpJson.js';
 import type { NatsBus } from '../../events/natsBus.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { createMetricsRegistry, type MetricsRegistry } from '../metrics/metricsRegistry.js';
-import { checkReadiness, type Readiness } from './readiness.js';
+import { checkReadiness, type Check, type Readiness } from './readiness.js';
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void | Promise<void>;
 
 export interface ObservabilityServerOptions {
-  /** The runtime the store records for (its clock stamps the events). */
-  runtime: Pick<Runtime, 'clock'>;
+  /** The runtime the store records for (its clock stamps the events); without one, `clock` or the system clock. */
+  runtime?: Pick<Runtime, 'clock'>;
+  /** The clock the events are stamped by (a breaker's time open counts to its now), when no runtime is given. */
+  clock?: Pick<Clock, 'now'>;
+  /** The store the metrics and pages read: a runtime's log, or a read-only view of one another process writes. */
   store: EventStore;
   /** With NATS configured: readiness includes its connection. */
   bus?: Pick<NatsBus, 'connected'> | undefined;
@@ -26,6 +30,8 @@ export interface ObservabilityServerOptions {
   logger?: Logger;
   /** Process memory and event-loop lag series (prom-client's default metrics); on by default. */
   processMetrics?: boolean;
+  /** Readiness checks of the caller's, by name; `log` or `nats` replaces the built-in check of that name. */
+  readinessChecks?: Readonly<Record<string, () => Check>>;
 }
 
 export interface ObservabilityServer {
@@ -60,10 +66,11 @@ export async function createObservabilityServer(options: ObservabilityServerOpti
   const logger = options.logger ?? silentLogger;
   const metrics = createMetricsRegistry({
     store: options.store,
-    clock: options.runtime.clock,
+    clock: options.runtime?.clock ?? options.clock ?? systemClock,
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
-  const readiness = (): Readiness => checkReadiness({ store: options.store, bus: options.bus, facts: metrics.facts });
+  const readiness = (): Readiness =>
+    checkReadiness({ store: options.store, bus: options.bus, facts: metrics.facts, extra: options.readinessChecks });
   const routes = new Map<string, Map<string, RouteHandler>>();
   const route = (method: string, path: string, handler: RouteHandler): void => {
     let methods = routes.get(path);
