@@ -7,13 +7,22 @@ import { machineConfigJson } from '../machines/export/machineConfig.js';
 
 type SnapshotStatus = 'active' | 'done';
 
+/**
+ * A recorded actor as the inspector reads an actor: its session id, its machine's config (sent as its `definition`)
+ * and its parent. @statelyai/inspect 0.7 sends neither `info.definition` nor `info.parentId` for an actor given by
+ * id alone (it reads both from the actor object), so a recorded actor is given as this object.
+ */
+export interface RecordedActorRef {
+  sessionId: string;
+  logic: { config: unknown };
+  _parent?: RecordedActorRef | { sessionId: string; send(): void; getSnapshot(): unknown };
+  send(): void;
+  getSnapshot(): unknown;
+}
+
 /** The inspector's calls a recorded run needs (those of @statelyai/inspect's `Inspector`). */
 export interface InspectionSink {
-  actor(
-    actorId: string,
-    snapshot: { status: SnapshotStatus; value: unknown },
-    info: { definition?: string; parentId?: string },
-  ): void;
+  actor(actor: RecordedActorRef, snapshot: { status: SnapshotStatus; value: unknown }): void;
   event(actorId: string, event: { type: string; [key: string]: unknown }): void;
   snapshot(
     actorId: string,
@@ -71,24 +80,29 @@ export interface RecordedInspection {
 }
 
 export function createRecordedInspection(sink: InspectionSink): RecordedInspection {
-  const definitions = new Map<AnyStateMachine, string>();
-  const registered = new Set<string>();
+  const configs = new Map<AnyStateMachine, unknown>();
+  const registered = new Map<string, RecordedActorRef>();
+  const ignore = (): void => undefined;
   return {
     actors: () => registered.size,
     feed(envelope) {
       const machine = machineOf(envelope.type);
       if (machine && !registered.has(envelope.actorId)) {
-        registered.add(envelope.actorId);
-        let definition = definitions.get(machine);
-        if (definition === undefined) {
-          definitions.set(machine, (definition = JSON.stringify(machineConfigJson(machine))));
-        }
+        let config = configs.get(machine);
+        if (config === undefined) configs.set(machine, (config = machineConfigJson(machine)));
+        const { parentId } = envelope;
+        const ref: RecordedActorRef = {
+          sessionId: envelope.actorId,
+          logic: { config },
+          ...(parentId === undefined
+            ? {}
+            : { _parent: registered.get(parentId) ?? { sessionId: parentId, send: ignore, getSnapshot: ignore } }),
+          send: ignore,
+          getSnapshot: ignore,
+        };
+        registered.set(envelope.actorId, ref);
         const initial = (machine.config as { initial?: unknown }).initial;
-        sink.actor(
-          envelope.actorId,
-          { status: 'active', value: typeof initial === 'string' ? initial : machine.id },
-          { definition, ...(envelope.parentId === undefined ? {} : { parentId: envelope.parentId }) },
-        );
+        sink.actor(ref, { status: 'active', value: typeof initial === 'string' ? initial : machine.id });
       }
       const data = (envelope.data ?? {}) as Record<string, unknown>;
       sink.event(envelope.actorId, { ...data, type: envelope.type });

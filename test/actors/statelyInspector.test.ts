@@ -63,7 +63,17 @@ describe('the Stately inspector on 127.0.0.1', () => {
     await inspector.close();
     await vi.waitFor(() => {
       const replayed = received.slice(before);
-      expect(replayed.filter((event) => event.type === '@xstate.actor')).toHaveLength(3);
+      const actors = replayed.filter((event) => event.type === '@xstate.actor');
+      // Each with its machine's config as its definition, and the steps under the workflow.
+      expect(actors.map((event) => event.name).sort()).toEqual(['step', 'step', 'workflow']);
+      for (const actor of actors) {
+        expect((JSON.parse(actor.definition ?? '{}') as { id?: string }).id).toBe(actor.name);
+      }
+      const workflowSession = actors.find((event) => event.name === 'workflow')?.sessionId;
+      expect(actors.filter((event) => event.name === 'step').map((event) => event.parentId)).toEqual([
+        workflowSession,
+        workflowSession,
+      ]);
       const ends = replayed.flatMap((event) =>
         event.type === '@xstate.snapshot' && (event.snapshot as { status?: string }).status === 'done'
           ? [(event.snapshot as { value?: unknown }).value]
