@@ -1,11 +1,12 @@
-// `retrace serve` as a real process: it opens the data dir's log, serves its runs' metrics, health and readiness, and
-// stops cleanly on SIGTERM (the log's lock released, so the next command opens it at once).
+// `retrace serve` as a real process: it reads the data dir's log (read-only), serves its runs' metrics, health,
+// readiness and pages, and stops cleanly on SIGTERM. (serveWatch.test.ts: runs of other processes while it serves.)
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { cliMain, cliTest, tsxLoader } from '../support/cli.js';
 import { parsePrometheusText, sampleKey } from '../support/promText.js';
+import { startServe } from '../support/serveChild.js';
 
 const counterWorkflow = `name: counter
 state: { raw: { count: 0 } }
@@ -15,29 +16,15 @@ steps:
   - { id: done, type: return, value: '{{ state.raw.count }}' }
 `;
 
-cliTest('serves the metrics of the runs in its data dir until SIGTERM', async ({ workspace }) => {
+// Three CLI processes one after the other: on a loaded machine they take longer than the default 30 s.
+cliTest('serves the metrics of the runs in its data dir until SIGTERM', { timeout: 120_000 }, async ({ workspace }) => {
   await writeFile(join(workspace.dir, 'counter.yaml'), counterWorkflow);
   expect((await workspace.run(['run', 'counter.yaml', '--quiet'])).code).toBe(0);
 
-  const child = spawn(process.execPath, ['--import', tsxLoader, cliMain, 'serve', '--port', '0'], {
-    cwd: workspace.dir,
-    env: { ...process.env, ...workspace.marker, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const serve = await startServe(workspace);
+  const url = serve.url;
   try {
-    let url: string | undefined;
-    for (let i = 0; i < 1_500 && url === undefined; i += 1) {
-      url = /retrace serve: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-      if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(url, `no URL printed; stderr:\n${stderr}`).toBeDefined();
-
-    expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'alive', pid: child.pid });
+    expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'alive', pid: serve.pid });
     let ready = await fetch(`${url}/readyz`);
     for (let i = 0; i < 500 && ready.status !== 200; i += 1) ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
@@ -58,16 +45,16 @@ cliTest('serves the metrics of the runs in its data dir until SIGTERM', async ({
     expect((await fetch(`${url}/run`)).status).toBe(400);
     // The server's log is pino JSON on stderr (not a TTY here).
     expect(
-      stderr
+      serve
+        .stderr()
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as { msg: string }),
     ).toContainEqual(expect.objectContaining({ msg: 'serving /metrics, /healthz, /readyz' }));
   } finally {
-    child.kill('SIGTERM');
+    expect(await serve.stop()).toBe(0);
   }
-  expect(await exited).toBe(0);
-  // The lock is released: another command opens the log for writing without waiting.
+  // It never held the log's lock, and left nothing behind that would: a writer opens the log without waiting.
   const after = await workspace.run(['run', 'counter.yaml', '--quiet'], { env: { RETRACE_LOCK_WAIT_MS: '0' } });
   expect(after.code).toBe(0);
 });

@@ -4,9 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, vi } from 'vitest';
 import { createWebSocketReceiver } from '@statelyai/inspect';
-import { cliTest, stdoutJson } from '../support/cli.js';
+import { cliTest, stdoutJson, type CliWorkspace } from '../support/cli.js';
 import { parsePrometheusText, sampleKey } from '../support/promText.js';
-import { startServe } from '../support/serveChild.js';
+import { requireSharedNats, throwawayStream } from '../support/natsServer.js';
+import { startServe, type ServeChild } from '../support/serveChild.js';
 
 const counterWorkflow = `name: counter
 state: { raw: { count: 0 } }
@@ -20,6 +21,33 @@ steps:
 const SEEN_WITHIN = { timeout: 10_000, interval: 50 };
 
 const METRICS_CHECK = "the metrics have folded the log's stored events";
+
+/** /readyz once it answers 200 (bounded), its body. */
+function readyBody(serve: ServeChild): Promise<unknown> {
+  return vi.waitFor(async () => {
+    const response = await fetch(`${serve.url}/readyz`);
+    expect(response.status).toBe(200);
+    return response.json() as Promise<unknown>;
+  }, SEEN_WITHIN);
+}
+
+/** Runs counter.yaml in another process, allowed no lock wait (a locked log exits 75 at once); its run id. */
+async function runCounter(workspace: CliWorkspace): Promise<string> {
+  const run = await workspace.run(['run', 'counter.yaml', '--quiet'], { env: { RETRACE_LOCK_WAIT_MS: '0' } });
+  expect(run.code, run.stderr).toBe(0);
+  return stdoutJson<{ runId: string }>(run).runId;
+}
+
+/** /metrics once it counts `succeeded` runs of counter (bounded wait). */
+function metricsCounting(serve: ServeChild, succeeded: number): Promise<Map<string, number>> {
+  return vi.waitFor(async () => {
+    const scraped = parsePrometheusText(await (await fetch(`${serve.url}/metrics`)).text());
+    expect(scraped.get(sampleKey('retrace_workflow_runs', { workflow: 'counter', status: 'succeeded' }))).toBe(
+      succeeded,
+    );
+    return scraped;
+  }, SEEN_WITHIN);
+}
 
 interface InspectionMessage {
   type: string;
@@ -35,11 +63,7 @@ describe('retrace serve beside the runs of other processes', { timeout: 120_000 
     // Started before the data dir exists: nothing to read yet is not a failure.
     const serve = await startServe(workspace);
     try {
-      const ready = await vi.waitFor(async () => {
-        const response = await fetch(`${serve.url}/readyz`);
-        expect(response.status).toBe(200);
-        return response.json() as Promise<unknown>;
-      }, SEEN_WITHIN);
+      const ready = await readyBody(serve);
       expect(ready).toEqual({
         ready: true,
         checks: {
@@ -51,17 +75,10 @@ describe('retrace serve beside the runs of other processes', { timeout: 120_000 
         },
       });
 
-      // With no lock wait allowed, a writer finding the log locked exits 75 at once.
       const runs: string[] = [];
       for (let i = 1; i <= 2; i += 1) {
-        const run = await workspace.run(['run', 'counter.yaml', '--quiet'], { env: { RETRACE_LOCK_WAIT_MS: '0' } });
-        expect(run.code, run.stderr).toBe(0);
-        runs.push(stdoutJson<{ runId: string }>(run).runId);
-        const samples = await vi.waitFor(async () => {
-          const scraped = parsePrometheusText(await (await fetch(`${serve.url}/metrics`)).text());
-          expect(scraped.get(sampleKey('retrace_workflow_runs', { workflow: 'counter', status: 'succeeded' }))).toBe(i);
-          return scraped;
-        }, SEEN_WITHIN);
+        runs.push(await runCounter(workspace));
+        const samples = await metricsCounting(serve, i);
         expect(samples.get(sampleKey('retrace_workflow_steps_total', { workflow: 'counter' }))).toBe(3 * i);
       }
 
@@ -91,9 +108,7 @@ describe('retrace serve beside the runs of other processes', { timeout: 120_000 
         received.push(message as InspectionMessage),
       );
 
-      const run = await workspace.run(['run', 'counter.yaml', '--quiet'], { env: { RETRACE_LOCK_WAIT_MS: '0' } });
-      expect(run.code, run.stderr).toBe(0);
-      const { runId } = stdoutJson<{ runId: string }>(run);
+      const runId = await runCounter(workspace);
 
       await vi.waitFor(() => {
         // The workflow actor and its three steps, each registered with its machine and ending done.
@@ -110,6 +125,36 @@ describe('retrace serve beside the runs of other processes', { timeout: 120_000 
       expect(JSON.stringify(received)).toContain(runId);
     } finally {
       expect(await serve.stop()).toBe(0);
+    }
+  });
+
+  cliTest('over JetStream: follows the stream other processes append to', async ({ workspace }) => {
+    const servers = await requireSharedNats();
+    const { stream, subjectPrefix, remove } = throwawayStream('servewatch');
+    try {
+      await workspace.writeConfig({
+        store: 'jetstream',
+        nats: { url: servers, stream, subject_prefix: subjectPrefix },
+      });
+      await writeFile(join(workspace.dir, 'counter.yaml'), counterWorkflow);
+      const serve = await startServe(workspace);
+      try {
+        expect(await readyBody(serve)).toEqual({
+          ready: true,
+          checks: {
+            log: { ok: true, what: `the JetStream stream ${stream} is readable and followed (read-only)` },
+            metrics: { ok: true, what: METRICS_CHECK },
+            nats: { ok: true, what: `connected to NATS at ${servers}` },
+          },
+        });
+        const runId = await runCounter(workspace);
+        await metricsCounting(serve, 1);
+        expect(await (await fetch(`${serve.url}/runs`)).text()).toContain(`href="/run?id=${runId}"`);
+      } finally {
+        expect(await serve.stop()).toBe(0);
+      }
+    } finally {
+      await remove(servers);
     }
   });
 });
