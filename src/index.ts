@@ -40,6 +40,10 @@ export type { TestClock } from './testing/testClock.js';
 
 export { createFileLog } from './store/fileLog.js';
 export type { FileLog, FileLogOptions } from './store/fileLog.js';
+export { openFileLogView } from './store/fileLogView.js';
+export type { FileLogView, FileLogViewOptions } from './store/fileLogView.js';
+export { watchStore } from './store/storeWatch.js';
+export type { StoreWatch, StoreWatchHealth, StoreWatchOptions } from './store/storeWatch.js';
 export { createJetStreamStore, DEFAULT_EVENT_STREAM } from './store/jetStreamStore.js';
 export type { JetStreamStore, JetStreamStoreOptions } from './store/jetStreamStore.js';
 export type { Durability, EventStore, RunSummary, StoredEvent, StorePosition } from './store/eventStore.js';
@@ -68,7 +72,7 @@ export type {
   ObservabilityServerOptions,
   RouteHandler,
 } from './server/http/observabilityServer.js';
-export type { Readiness } from './server/http/readiness.js';
+export type { Check, Readiness } from './server/http/readiness.js';
 export { createMetricsRegistry } from './server/metrics/index.js';
 export type { MetricsRegistry, ProjectedFacts } from './server/metrics/index.js';
 export type { EventEnvelope } from './events/envelope.js';
