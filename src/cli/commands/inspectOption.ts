@@ -1,4 +1,4 @@
-// `--inspect [port|sky]` of `retrace run` and `retrace replay`: attaches the Stately inspector and says where to look.
+// `--inspect [port|sky]` of `retrace run`, `retrace replay` and `retrace serve`: attaches the Stately inspector and says where to look.
 import { attachInspector, parseInspectTarget, type AttachedInspector } from '../../actors/statelyInspector.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
 import type { EventEnvelope } from '../../events/envelope.js';
