@@ -17,6 +17,7 @@ import { advisoryRaised, createAdvisoryTriggers, type TriggerHit } from './advis
 import { createAnnotationLookup } from './annotationLookup.js';
 import { createAttemptLogic } from './attemptActor.js';
 import { createBreakerRegistry, type BreakerRegistry } from './breakerRegistry.js';
+import { restoreCachedResults } from './cacheFromLog.js';
 import { silentLogger } from './logger.js';
 import { createMcpConnector } from './mcpConnector.js';
 import type { McpConnector } from './mcpTypes.js';
@@ -307,6 +308,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     continueRun: (runId, lastSeq) => eventWriter.resumeRun(runId, lastSeq),
     listRuns: async () => (store ? (await store.runs()).map((run) => run.runId) : []),
+    recall: (events) => restoreCachedResults(cache, events),
     isClosed: () => closed,
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
     ...(supervisor ? { onRunStarted: supervisor.started, onRunEnded: supervisor.ended } : {}),

@@ -45,6 +45,8 @@ export interface WorkflowHostDeps {
   readRun(runId: string): Promise<EventEnvelope[]>;
   /** The ids of the store's runs. */
   listRuns(): Promise<string[]>;
+  /** Told the events of a run about to continue (resume, resolve): what its process held in memory is rebuilt from them. */
+  recall?(events: readonly EventEnvelope[]): void;
   /** Continues the run's seq after `lastSeq` (its last recorded event). */
   continueRun(runId: string, lastSeq: number): void;
   isClosed(): boolean;

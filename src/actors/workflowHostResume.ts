@@ -43,6 +43,7 @@ export function createRunContinuation(runs: HostRuns): RunContinuation {
   }
 
   function replayOf(runId: string, events: EventEnvelope[], started: EventEnvelope, reason: string): Resumed {
+    deps.recall?.(events);
     return { log: createReplayLog(runId, events), started, reason };
   }
 

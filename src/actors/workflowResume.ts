@@ -139,7 +139,8 @@ export function resumeInputs(
   return resolveInputs(workflow, inputs);
 }
 
-function redactedPaths(value: unknown, path: string): string[] {
+/** The paths under `path` whose value the log redacted. */
+export function redactedPaths(value: unknown, path: string): string[] {
   if (value === REDACTED) return [path];
   if (typeof value !== 'object' || value === null) return [];
   return Object.entries(value).flatMap(([key, inner]) => redactedPaths(inner, `${path}.${key}`));

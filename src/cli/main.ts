@@ -251,6 +251,12 @@ async function main(argv: string[]): Promise<number> {
     .option('--value <json>', 'with --action value: the step result, as JSON')
     .option('--by <name>', 'who resolved it (recorded)')
     .option('--note <text>', 'why (recorded)')
+    .option(
+      '-i, --input <key=value>',
+      'an input the log redacted, needed to continue the run (repeatable)',
+      collect,
+      [],
+    )
     .option('--json', 'print the outcome as one JSON line')
     .action(async (run: string, options: ResolveCommandOptions) => {
       exitCode = await runResolve(run, options, globals());

@@ -2,72 +2,18 @@
 // (killed again too) until the run ends; a person answers the escalations an unsafe repeat raises as a person would
 // (by looking at what happened). The final equals an uninterrupted run's; a step whose end was durable never ran
 // again, and no non-idempotent call or command ran twice.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { createReplayLog } from '../../src/actors/workflowReplay.js';
 import { runLogState } from '../../src/actors/workflowResume.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
-import { createFileLog } from '../../src/store/fileLog.js';
 import { cliTest as it } from '../support/cli.js';
-import { distExampleServer, requireBuild, runChild, seededRandom, type ChildRun } from '../support/crashChild.js';
+import { requireBuild, runChild, seededRandom, type ChildRun } from '../support/crashChild.js';
+import { readEffectsLog, readRun, readServerState } from '../support/crashObserve.js';
+import { crashResumeItems, crashResumeStepOf, crashResumeWorkflow } from '../support/crashScenarios.js';
 
-const items = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-
-/** Every execution of a command step appends a line to effects.log; the example server keeps its own in its state file. */
-const workflow = `name: crash-resume
-servers:
-  scheduler:
-    command: node
-    args: [${JSON.stringify(distExampleServer)}, --state-file, server-state.json]
-    cwd: .
-tools:
-  start_background_task_tool: { max_retries: 0, idempotent: false }
-state: { raw: { count: 0 } }
-steps:
-  - id: before
-    type: shell_command
-    command: [sh, -c, 'echo before >> effects.log']
-    idempotent: true
-  - id: per_item
-    type: foreach
-    items: ${JSON.stringify(items)}
-    concurrency: 2
-    steps:
-      - id: touch
-        type: shell_command
-        command: [sh, -c, 'echo "touch $0" >> effects.log', '{{ item }}']
-        idempotent: true
-      - { id: tally, type: state_update, path: raw.count, operation: increment }
-  - id: check
-    type: mcp_call
-    server: scheduler
-    tool: validate_schedule_tool
-    arguments: { schedule_id: sched-2025-02 }
-  - id: start
-    type: mcp_call
-    server: scheduler
-    tool: start_background_task_tool
-    arguments: { task_type: compliance_report }
-  - id: record
-    type: shell_command
-    command: [sh, -c, 'echo record >> effects.log']
-  - id: ext
-    type: mcp_call
-    server: scheduler
-    tool: external_api
-  - { id: keep, type: state_update, path: raw.task, value: '{{ steps.start.result.task_id }}' }
-  - id: out
-    type: return
-    value: { count: '{{ state.raw.count }}', task: '{{ state.raw.task }}', rotations: '{{ $count(steps.ext.result.data) }}' }
-`;
-
-/** The step actor each effects.log line is an execution of. */
-function stepOfLine(line: string): string {
-  if (line.startsWith('touch ')) return `per_item[${items.indexOf(line.slice('touch '.length))}].touch`;
-  return line;
-}
+const items = crashResumeItems;
 
 interface Observed {
   /** Executions per step actor: the command lines, and `start` from the server's recorded side effects. */
@@ -79,30 +25,11 @@ interface Observed {
 }
 
 async function observe(dir: string): Promise<Observed> {
-  const executions = new Map<string, number>();
-  const log = join(dir, 'effects.log');
-  const lines = existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((line) => line !== '') : [];
-  for (const line of lines) executions.set(stepOfLine(line), (executions.get(stepOfLine(line)) ?? 0) + 1);
-  const stateFile = join(dir, 'server-state.json');
-  const server = existsSync(stateFile)
-    ? (JSON.parse(await readFile(stateFile, 'utf8')) as {
-        effects: Array<{ tool: string; id: string }>;
-        calls: Record<string, number>;
-      })
-    : { effects: [], calls: {} };
+  const executions = await readEffectsLog(dir, crashResumeStepOf);
+  const server = await readServerState(dir);
   const tasks = server.effects.filter((effect) => effect.tool === 'start_background_task_tool').map((e) => e.id);
   executions.set('start', tasks.length);
   return { executions, tasks, calls: server.calls };
-}
-
-/** The run's events, read from the file log while no process holds it. */
-async function readRun(dataDir: string, runId: string): Promise<EventEnvelope[]> {
-  const store = await createFileLog({ dir: dataDir });
-  try {
-    return await store.read(runId);
-  } finally {
-    await store.close();
-  }
 }
 
 /** The final as the log has it: the state folded from it, the result of its `workflow.succeeded`. */
@@ -140,7 +67,7 @@ async function crashRound(
   kills: number,
 ): Promise<{ final: Record<string, unknown>; report: RoundReport }> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'flow.yaml'), workflow);
+  await writeFile(join(dir, 'flow.yaml'), crashResumeWorkflow());
   const random = seededRandom(seed);
   const dataDir = join(dir, 'data');
   const durable = new Map<string, number>();

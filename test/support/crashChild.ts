@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nextRandom } from '../../src/policy/random.js';
-import { processGroupAlive } from './cli.js';
+import { processGroupAlive } from './processGroup.js';
 import { repoRoot } from './servers.js';
 
 export const distMain = join(repoRoot, 'dist', 'cli', 'main.js');

@@ -65,6 +65,8 @@ export interface ResolveCommandOptions {
   value?: string;
   by?: string;
   note?: string;
+  /** Inputs the log redacted: the run goes on here after the resolution, and needs them as a resume does. */
+  input?: string[];
   json?: boolean;
 }
 
@@ -102,7 +104,7 @@ export async function runResolve(run: string, options: ResolveCommandOptions, gl
   const runtime = await openRuntime(globals, { config, record: true });
   let final: WorkflowFinal;
   try {
-    final = await runtime.resolve(run, resolution);
+    final = await runtime.resolve(run, resolution, { inputs: parseInputPairs(options.input ?? []) });
   } finally {
     await runtime.close();
   }
