@@ -348,9 +348,13 @@ export async function runCrashCampaign(options: CampaignOptions): Promise<Campai
   const seed = options.seed ?? 1;
   const concurrency = options.concurrency ?? 1;
   const baselines = new Map<string, Baseline>();
-  for (const scenario of options.scenarios) {
-    baselines.set(scenario.name, await baselineOf(scenario, { dir: options.dir, timeScale, env }));
-  }
+  const waiting = [...options.scenarios];
+  const baselineWorker = async () => {
+    for (let scenario = waiting.shift(); scenario; scenario = waiting.shift()) {
+      baselines.set(scenario.name, await baselineOf(scenario, { dir: options.dir, timeScale, env }));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, baselineWorker));
   const reports: RunReport[] = [];
   let kills = 0;
   let reserved = 0;
