@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { BenchOptions, BenchReport, Figure } from './lib/figure.js';
 import { formatTable } from './lib/table.js';
 import * as backoffMemory from './backoffMemory.bench.js';
+import * as crash from './crash.bench.js';
 import * as fileLog from './fileLog.bench.js';
 import * as jetStream from './jetStream.bench.js';
 import * as machineOverhead from './machineOverhead.bench.js';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   replay: replay.run,
   workflows: workflows.run,
   soak: soak.run,
+  crash: crash.run,
 };
 
 const { values } = parseArgs({

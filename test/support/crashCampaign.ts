@@ -132,7 +132,11 @@ class RunState {
 }
 
 function killPoint(random: () => number, remainingEvents: number): KillPoint {
-  return { afterLines: 1 + Math.floor(random() * Math.max(1, remainingEvents)), delayMs: Math.floor(random() * 20) };
+  // Short of the last events, so most kills land while the run works rather than while the process exits.
+  return {
+    afterLines: 1 + Math.floor(random() * Math.max(1, remainingEvents - 2)),
+    delayMs: Math.floor(random() * 20),
+  };
 }
 
 function printedSucceeded(child: ChildRun): string[] {
