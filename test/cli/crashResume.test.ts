@@ -140,7 +140,8 @@ describe('crash and resume through the CLI', () => {
   it(
     'SIGKILLed runs resumed to the uninterrupted final; completed steps never rerun, nothing unsafe repeated',
     {
-      timeout: 120_000,
+      // About 35 CLI processes of ~2 s CPU each: a loaded 2-core machine needs minutes (each child has its own 30 s limit).
+      timeout: 300_000,
     },
     async ({ workspace }) => {
       requireBuild();
