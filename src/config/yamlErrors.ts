@@ -1,5 +1,5 @@
 // Positions in YAML files: parse with a line counter, find the node at a path, and report problems as `file:line:col path: message`.
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Range } from 'yaml';
 import { RetraceError, formatLocation } from '../common/errors.js';
 import type { ErrorCode, SourceLocation } from '../common/errors.js';
@@ -55,7 +55,8 @@ export interface ParsedYaml {
 /** Parses YAML text with positions; problems name `file:line:col` (and the path, for a duplicate key). */
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `logLevel: 'error'`: a mapping used as a key is left to validation to refuse, not warned about on stderr.
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const source: YamlSource = { file, document, lineCounter };
   let usable = true;
   const problems = document.errors.map((error): SourceProblem => {
@@ -71,7 +72,45 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     if (path) location.path = formatPath(path);
     return { location, message: key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key)}` };
   });
+  if (usable) {
+    const aliasProblem = unresolvableAlias(source);
+    if (aliasProblem) {
+      problems.push(aliasProblem);
+      usable = false;
+    }
+  }
   return { source, problems, usable };
+}
+
+/**
+ * An alias the document cannot turn into a value (`*name` before or without its `&name`, or so many aliases that
+ * expanding them would exhaust memory): the value conversion throws on it, so it is reported where it is instead.
+ */
+function unresolvableAlias(source: YamlSource): SourceProblem | undefined {
+  const { document, file } = source;
+  try {
+    document.toJS();
+    return undefined;
+  } catch (error) {
+    let unresolved: { offset: number; name: string } | undefined;
+    let first: { offset: number; name: string } | undefined;
+    visit(document, {
+      Alias(_key, node) {
+        const alias = { offset: node.range?.[0] ?? 0, name: node.source };
+        first ??= alias;
+        if (node.resolve(document) !== undefined) return undefined;
+        unresolved = alias;
+        return visit.BREAK;
+      },
+    });
+    const detail = error instanceof Error ? error.message : String(error);
+    const at = unresolved ?? first;
+    const message = unresolved
+      ? `alias *${unresolved.name} has no anchor &${unresolved.name} before it`
+      : `the aliases cannot be expanded: ${detail}`;
+    const offset = at?.offset ?? 0;
+    return { location: { file, ...position(source, offset) }, message };
+  }
 }
 
 function position(source: YamlSource, offset: number): { line: number; column: number } {

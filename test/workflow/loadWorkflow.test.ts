@@ -126,6 +126,15 @@ describe('bad workflows', () => {
     expect(problem).toMatch(/^flow\.yaml:\d+:\d+: /);
   });
 
+  it('reports an alias without its anchor, and aliases that would expand without bound, at their position (found by fuzzing)', async () => {
+    expect(await problems(yaml('name: x', 'steps:', '  - type: return', '    value: *nowhere'))).toEqual([
+      'flow.yaml:4:12: alias *nowhere has no anchor &nowhere before it',
+    ]);
+    const tens = (alias: string) => `[${Array.from({ length: 10 }, () => `*${alias}`).join(', ')}]`;
+    const bomb = yaml('a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]', `b: &b ${tens('a')}`, `c: &c ${tens('b')}`, `d: ${tens('c')}`);
+    expect(await problems(bomb)).toEqual([expect.stringMatching(/^flow\.yaml:2:8: the aliases cannot be expanded: /)]);
+  });
+
   it('names the expression and the exact column of a syntax error inside a template', async () => {
     expect(await problems(yaml('name: x', 'steps:', '  - { type: return, value: "total: {{ 1 + }}" }'))).toEqual([
       'flow.yaml:3:41 steps[0].value: invalid expression "1 +": Unexpected end of expression',
