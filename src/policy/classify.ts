@@ -3,7 +3,7 @@ import type { ClassificationRule } from './classificationRule.js';
 import { OUTPUT_VALIDATION_PATTERN, defaultRules } from './defaultRules.js';
 import { classOfKind, type ClassifiedFailure, type RawFailure } from './failure.js';
 import { valueAt } from './fieldPath.js';
-import { parseRetryAfterMs, retryAfterFromHeaders } from './retryAfter.js';
+import { finiteWaitMs, parseRetryAfterMs, retryAfterFromHeaders } from './retryAfter.js';
 import { compiled, findRule, type CompiledRule, type Evidence } from './ruleMatcher.js';
 
 /** Text beyond this is not read by message patterns: classification must stay cheap on huge tool outputs. */
@@ -44,31 +44,36 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** A human sentence for any failure: its own message, or a description when it came without one. */
+/** `message` unless it is blank (empty or only whitespace), else `fallback`. */
+function unlessBlank(message: string, fallback: string): string {
+  return message.trim() === '' ? fallback : message;
+}
+
+/** A human sentence for any failure: its own message, or a description when it came without one (or a blank one). */
 export function messageOf(raw: RawFailure): string {
   switch (raw.source) {
     case 'rpc':
-      return raw.message || `JSON-RPC error ${raw.code}`;
+      return unlessBlank(raw.message, `JSON-RPC error ${raw.code}`);
     case 'tool': {
       const text = raw.text.trim();
       if (text) return text;
       const fromStructure = [['error', 'message'], ['message'], ['error']]
         .map((segments) => valueAt(raw.structuredContent, segments))
-        .find((value): value is string => typeof value === 'string' && value !== '');
+        .find((value): value is string => typeof value === 'string' && value.trim() !== '');
       return fromStructure ?? 'the tool reported an error without a message';
     }
     case 'http':
-      return raw.message || `HTTP ${raw.status}`;
+      return unlessBlank(raw.message, `HTTP ${raw.status}`);
     case 'transport':
-      return raw.message || `connection ${raw.reason}`;
+      return unlessBlank(raw.message, `connection ${raw.reason}`);
     case 'timeout':
-      return raw.message || `no answer within ${raw.timeoutMs} ms`;
+      return unlessBlank(raw.message, `no answer within ${raw.timeoutMs} ms`);
     case 'circuit':
-      return raw.message || `circuit ${raw.state}`;
+      return unlessBlank(raw.message, `circuit ${raw.state}`);
     case 'cancelled':
-      return raw.message || 'cancelled';
+      return unlessBlank(raw.message, 'cancelled');
     case 'exception':
-      return raw.message || raw.name;
+      return unlessBlank(raw.message, unlessBlank(raw.name, 'an exception without a message'));
   }
 }
 
@@ -123,7 +128,7 @@ function textRetryAfterMs(text: string): number | undefined {
   const unit = (match[2] ?? 's').toLowerCase();
   // `ms`/`milliseconds` → ms, `m`/`min…` → minutes, `s`/`sec…` → seconds, `h…` → hours.
   const key = unit.startsWith('ms') || unit.startsWith('milli') ? 'ms' : unit.charAt(0);
-  return Math.round(Number(match[1]) * (textUnitMs[key] ?? 1000));
+  return finiteWaitMs(Number(match[1]) * (textUnitMs[key] ?? 1000));
 }
 
 /**

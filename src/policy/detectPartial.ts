@@ -10,7 +10,7 @@ function warningOf(result: ToolResultLike): string | undefined {
   const content = result.structuredContent;
   const warnings = content?.['warnings'];
   if (Array.isArray(warnings)) {
-    const texts = warnings.filter((item): item is string => typeof item === 'string' && item !== '');
+    const texts = warnings.filter((item): item is string => typeof item === 'string' && item.trim() !== '');
     if (texts.length > 0) return texts.join('; ');
   }
   const candidates = [

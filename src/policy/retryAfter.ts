@@ -39,12 +39,17 @@ function fromDate(text: string, nowMs: number): number | undefined {
   return Number.isNaN(atMs) ? undefined : Math.max(0, Math.round(atMs - nowMs));
 }
 
-function fromDuration(text: string): number {
+function fromDuration(text: string): number | undefined {
   let totalMs = 0;
   for (const [, amount, unit] of text.matchAll(durationPart)) {
     totalMs += Number(amount) * (durationUnitMs[(unit ?? 's').toLowerCase()] ?? 1000);
   }
-  return Math.round(totalMs);
+  return finiteWaitMs(totalMs);
+}
+
+/** A wait of so many digits that it is not a finite number of milliseconds is no usable wait. */
+export function finiteWaitMs(ms: number): number | undefined {
+  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : undefined;
 }
 
 /**
@@ -104,7 +109,8 @@ export function retryAfterFromHeaders(
   if (retryAfter !== undefined) return retryAfter;
   for (const name of millisecondHeaders) {
     const text = headerValue(headers, name)?.trim();
-    if (text !== undefined && plainNumber.test(text)) return Math.round(Number(text));
+    const ms = text !== undefined && plainNumber.test(text) ? finiteWaitMs(Number(text)) : undefined;
+    if (ms !== undefined) return ms;
   }
   if (options.includeResets === false) return undefined;
   for (const name of resetHeaders) {

@@ -62,3 +62,9 @@ export function applyEdits(text: string, edits: readonly Edit[]): string {
   }
   return out;
 }
+
+/** A test's time limit, scaled like its runs (`RETRACE_FUZZ_SCALE`), so a long session is not cut short. */
+export function fuzzTimeout(ms: number): number {
+  const scale = Number(process.env['RETRACE_FUZZ_SCALE'] ?? '1');
+  return Math.round(ms * Math.max(1, Number.isFinite(scale) ? scale : 1));
+}

@@ -11,7 +11,7 @@ import type { CheckedWorkflow } from '../../src/workflow/loadWorkflow.js';
 import { loadWorkflow, parseWorkflowText } from '../../src/workflow/loadWorkflow.js';
 import { STEP_TYPES } from '../../src/workflow/stepTypes.js';
 import { repoRoot } from '../support/servers.js';
-import { applyEdits, fuzzParameters, textEdits } from './fuzzSupport.js';
+import { applyEdits, fuzzParameters, fuzzTimeout, textEdits } from './fuzzSupport.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -148,19 +148,24 @@ function stepArbitrary(depth: number): fc.Arbitrary<unknown> {
     },
     return: { value },
   };
-  return fc.oneof(
-    { arbitrary: fc.constantFrom(...STEP_TYPES), weight: 9 },
-    { arbitrary: fc.oneof(fc.constantFrom('mcp-call', 'shell', 'MCPCall', 'noop'), fc.string({ maxLength: 5 })), weight: 1 },
-  ).chain((type) => {
-    const fields = { ...common, ...(byType[type] ?? byType['return']) };
-    return fc
-      .tuple(
-        fc.record(fields, { requiredKeys: [] }),
-        // Now and then a field the step type does not have, or a step that is not an object.
-        fc.option(fc.dictionary(name, value, { maxKeys: 1 }), { freq: 6 }),
-      )
-      .map(([picked, foreign]) => ({ type, ...picked, ...(foreign ?? {}) }));
-  });
+  return fc
+    .oneof(
+      { arbitrary: fc.constantFrom(...STEP_TYPES), weight: 9 },
+      {
+        arbitrary: fc.oneof(fc.constantFrom('mcp-call', 'shell', 'MCPCall', 'noop'), fc.string({ maxLength: 5 })),
+        weight: 1,
+      },
+    )
+    .chain((type) => {
+      const fields = { ...common, ...(byType[type] ?? byType['return']) };
+      return fc
+        .tuple(
+          fc.record(fields, { requiredKeys: [] }),
+          // Now and then a field the step type does not have, or a step that is not an object.
+          fc.option(fc.dictionary(name, value, { maxKeys: 1 }), { freq: 6 }),
+        )
+        .map(([picked, foreign]) => ({ type, ...picked, ...(foreign ?? {}) }));
+    });
 }
 
 const workflowObject = fc.record(
@@ -182,11 +187,9 @@ const workflowObject = fc.record(
       ),
       { maxKeys: 3 },
     ),
-    state_schema: fc.dictionary(
-      name,
-      fc.constantFrom('string', 'number[]', 'object?', 'any', 'nope', 'array'),
-      { maxKeys: 3 },
-    ),
+    state_schema: fc.dictionary(name, fc.constantFrom('string', 'number[]', 'object?', 'any', 'nope', 'array'), {
+      maxKeys: 3,
+    }),
     state: fc.dictionary(name, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
     computed: fc.dictionary(
       name,
@@ -246,54 +249,94 @@ function expectLocatedProblems(checked: CheckedWorkflow): void {
 const check = (text: string) => parseWorkflowText(text, { file: 'fuzz.yaml', baseDir: dir, cwd: dir, env: {} });
 
 describe('workflow files, fuzzed', () => {
-  it('schema-shaped workflows, some damaged: problems with a location, never a throw', async () => {
-    await fc.assert(
-      fc.asyncProperty(workflowObject, textEdits(3), async (workflow, edits) => {
-        const text = applyEdits(stringify(workflow), edits);
-        expectLocatedProblems(await check(text));
-      }),
-      fuzzParameters(300, { timeout: 5_000 }),
-    );
-  });
+  it(
+    'schema-shaped workflows, some damaged: problems with a location, never a throw',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(workflowObject, textEdits(3), async (workflow, edits) => {
+          const text = applyEdits(stringify(workflow), edits);
+          expectLocatedProblems(await check(text));
+        }),
+        fuzzParameters(150, { timeout: 5_000 }),
+      );
+    },
+    fuzzTimeout(60_000),
+  );
 
-  it('the example workflows with random damage: problems with a location, never a throw', async () => {
-    expect(exampleTexts.length).toBeGreaterThan(0);
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...exampleTexts), textEdits(6), async (text, edits) => {
-        expectLocatedProblems(await check(applyEdits(text, edits)));
-      }),
-      fuzzParameters(200, { timeout: 5_000 }),
-    );
-  });
+  it(
+    'the example workflows with random damage: problems with a location, never a throw',
+    async () => {
+      expect(exampleTexts.length).toBeGreaterThan(0);
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...exampleTexts), textEdits(6), async (text, edits) => {
+          expectLocatedProblems(await check(applyEdits(text, edits)));
+        }),
+        fuzzParameters(150, { timeout: 5_000 }),
+      );
+    },
+    fuzzTimeout(60_000),
+  );
 
-  it('garbage text: problems with a location, never a throw', async () => {
-    const garbage = fc.oneof(
-      fc.string({ maxLength: 200, unit: 'binary' }),
-      fc.string({ maxLength: 200, unit: fc.constantFrom('-', ' ', '\n', ':', 'a', '{', '}', '[', ']', '&', '*', '!', '|', '>', '"', "'", '#', '%', '\t') }),
-      fc.jsonValue({ maxDepth: 3 }).map((json) => stringify(json)),
-    );
-    await fc.assert(
-      fc.asyncProperty(garbage, async (text) => expectLocatedProblems(await check(text))),
-      fuzzParameters(300, { timeout: 5_000 }),
-    );
-  });
+  it(
+    'garbage text: problems with a location, never a throw',
+    async () => {
+      const garbage = fc.oneof(
+        fc.string({ maxLength: 200, unit: 'binary' }),
+        fc.string({
+          maxLength: 200,
+          unit: fc.constantFrom(
+            '-',
+            ' ',
+            '\n',
+            ':',
+            'a',
+            '{',
+            '}',
+            '[',
+            ']',
+            '&',
+            '*',
+            '!',
+            '|',
+            '>',
+            '"',
+            "'",
+            '#',
+            '%',
+            '\t',
+          ),
+        }),
+        fc.jsonValue({ maxDepth: 3 }).map((json) => stringify(json)),
+      );
+      await fc.assert(
+        fc.asyncProperty(garbage, async (text) => expectLocatedProblems(await check(text))),
+        fuzzParameters(300, { timeout: 5_000 }),
+      );
+    },
+    fuzzTimeout(60_000),
+  );
 
-  it('loadWorkflow on a damaged file throws only a RetraceError that names file:line:col', async () => {
-    const file = join(dir, 'fuzz.yaml');
-    await fc.assert(
-      fc.asyncProperty(workflowObject, textEdits(3), async (workflow, edits) => {
-        await writeFile(file, applyEdits(stringify(workflow), edits));
-        const error: unknown = await loadWorkflow(file, { cwd: dir, env: {} }).then(
-          () => undefined,
-          (reason: unknown) => reason,
-        );
-        if (error === undefined) return;
-        expect(isRetraceError(error), String(error)).toBe(true);
-        if (!isRetraceError(error)) return;
-        expect(error.code).toBe('E_WORKFLOW');
-        for (const line of error.describe().split('\n')) expect(line).toMatch(/^(fuzz|child|missing)\.yaml(:\d+:\d+)?\b/);
-      }),
-      fuzzParameters(60, { timeout: 5_000 }),
-    );
-  });
+  it(
+    'loadWorkflow on a damaged file throws only a RetraceError that names file:line:col',
+    async () => {
+      const file = join(dir, 'fuzz.yaml');
+      await fc.assert(
+        fc.asyncProperty(workflowObject, textEdits(3), async (workflow, edits) => {
+          await writeFile(file, applyEdits(stringify(workflow), edits));
+          const error: unknown = await loadWorkflow(file, { cwd: dir, env: {} }).then(
+            () => undefined,
+            (reason: unknown) => reason,
+          );
+          if (error === undefined) return;
+          expect(isRetraceError(error), String(error)).toBe(true);
+          if (!isRetraceError(error)) return;
+          expect(error.code).toBe('E_WORKFLOW');
+          for (const line of error.describe().split('\n'))
+            expect(line).toMatch(/^(fuzz|child|missing)\.yaml(:\d+:\d+)?\b/);
+        }),
+        fuzzParameters(40, { timeout: 5_000 }),
+      );
+    },
+    fuzzTimeout(60_000),
+  );
 });
