@@ -90,6 +90,8 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   };
   /** Damage reads step over: what the scan at open reported, and after a retention what its rescan found. */
   let steppedOver = recoveryReport.corrupt;
+  /** Segments a read found damaged although their index file vouched for them: they get no index file again. */
+  const distrusted = new Set<number>();
   const writer = await SegmentWriter.open<EventEnvelope>({
     dir,
     durability,
@@ -100,7 +102,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     segmentCrc: recovered.lastSegmentCrc,
     // A segment with damage the scan reported gets no index file: the next open must scan it and report it again.
     onSegmentClosed: (segment, size, crc) =>
-      steppedOver.some((damaged) => damaged.segment === segmentFileName(segment))
+      distrusted.has(segment) || steppedOver.some((damaged) => damaged.segment === segmentFileName(segment))
         ? Promise.resolve()
         : writeIndexFile(dir, segment, size, crc, index),
     onRecord(event, segment, offset, frameBytes) {
@@ -136,6 +138,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     readChunkBytes,
     committedEnd: (segment) => (segment === writer.segment ? writer.committedSize : Infinity),
     steppedOver: () => steppedOver,
+    distrust: (segment) => void distrusted.add(segment),
   });
 
   return {

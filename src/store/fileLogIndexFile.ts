@@ -79,10 +79,55 @@ export async function readIndexFile(
     return undefined;
   }
   if (content.segmentBytes !== segmentBytes || (crc !== undefined && content.crc !== crc)) return undefined;
+  if (!Array.isArray(content.runs) || !content.runs.every((run) => isIndexedRun(run, segmentBytes))) return undefined;
   return content.runs.map(([runId, offsets, frameBytes, seqs, firstTs, lastTs, lastType, terminal]) => [
     runId,
     { offsets, frameBytes, seqs, summary: { firstTs, lastTs, lastType, terminal: terminal ?? undefined } },
   ]);
+}
+
+const isPosition = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const terminals = new Set<unknown>([null, 'running', 'succeeded', 'failed', 'escalated', 'cancelled']);
+
+/**
+ * Whether `run` has the shape of an index file's run, with every record inside the segment: a damaged index file that
+ * still parses is not trusted (the segment is scanned instead). One pass over numbers, far cheaper than the parse.
+ */
+function isIndexedRun(run: unknown, segmentBytes: number): run is IndexedRun {
+  if (!Array.isArray(run) || run.length !== 8) return false;
+  const [runId, offsets, frameBytes, seqs, firstTs, lastTs, lastType, terminal] = run as unknown[];
+  if (typeof runId !== 'string' || runId === '' || typeof lastType !== 'string' || !terminals.has(terminal))
+    return false;
+  if (typeof firstTs !== 'number' || typeof lastTs !== 'number') return false;
+  if (!Array.isArray(offsets) || !Array.isArray(frameBytes) || !Array.isArray(seqs)) return false;
+  const count = offsets.length;
+  if (count === 0 || frameBytes.length !== count || seqs.length !== count) return false;
+  for (let i = 0; i < count; i += 1) {
+    const offset: unknown = offsets[i];
+    const bytes: unknown = frameBytes[i];
+    const seq: unknown = seqs[i];
+    if (!isPosition(offset) || !isPosition(bytes) || !isPosition(seq)) return false;
+    if (bytes === 0 || seq === 0 || offset + bytes > segmentBytes) return false;
+  }
+  return true;
+}
+
+/**
+ * Where each record the segment's index file lists ends, or undefined without a readable, well-formed index file. An
+ * index file is written only for records that are durable, so a segment shorter than one of these lost records.
+ */
+export async function indexedRecordEnds(dir: string, segment: number): Promise<number[] | undefined> {
+  let content: Partial<SegmentIndexFile>;
+  try {
+    content = JSON.parse(await readFile(join(dir, indexFileName(segment)), 'utf8')) as Partial<SegmentIndexFile>;
+  } catch {
+    return undefined;
+  }
+  const { segmentBytes, runs } = content ?? {};
+  if (!isPosition(segmentBytes) || !Array.isArray(runs)) return undefined;
+  if (!runs.every((run) => isIndexedRun(run, segmentBytes))) return undefined;
+  return runs.flatMap(([, offsets, frameBytes]) => offsets.map((offset, i) => offset + (frameBytes[i] ?? 0)));
 }
 
 export async function removeIndexFile(dir: string, segment: number): Promise<void> {

@@ -25,6 +25,8 @@ export interface LogReadsDeps {
   committedEnd(segment: number): number;
   /** Damage the scan reported: reads step over it. */
   steppedOver(): readonly DamagedRecord[];
+  /** Told of a segment a read found damaged (its index file is dropped): the writer must not write it one again. */
+  distrust?(segment: number): void;
 }
 
 export interface LogReads {
@@ -41,6 +43,7 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
    * naming the segment and byte, and the index file is dropped so that the next open scans and reports it.
    */
   const damagedOnRead = async (segment: number, offset: number, bytes: number, reason: string): Promise<never> => {
+    deps.distrust?.(segment);
     await removeIndexFile(dir, segment).catch(() => undefined);
     throw corruptionError(dir, { segment: segmentFileName(segment), offset, bytes, reason }, false);
   };
@@ -90,6 +93,13 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
             const decoded = decodeAt(bytes, offset - range.start);
             if ('reason' in decoded)
               return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, decoded.reason);
+            // A whole record, but another one than the index says (a damaged index file that still parsed).
+            const seq = entries.seqs[i];
+            if (decoded.runId !== runId || decoded.seq !== seq) {
+              const found = `run ${String(decoded.runId)} seq ${String(decoded.seq)}`;
+              const reason = `the index says run ${runId} seq ${String(seq)} is here, the record is ${found}`;
+              return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, reason);
+            }
             events.push(decoded);
           }
           return events;

@@ -3,7 +3,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ErrorCode, RetraceError } from '../common/errors.js';
-import { readIndexFile } from './fileLogIndexFile.js';
+import { indexedRecordEnds, readIndexFile } from './fileLogIndexFile.js';
 import { decodeRecord, resyncOffset } from './fileLogRecord.js';
 import { FileLogIndex, indexedFieldsAt } from './fileLogIndex.js';
 import { listSegments, segmentFileName } from './fileLogSegment.js';
@@ -113,6 +113,23 @@ export function indexSegmentBytes(bytes: Buffer, base: number, segment: number, 
   return scanned;
 }
 
+/**
+ * A segment shorter than its index file says: records that were durable are gone (the file was cut or replaced),
+ * which a scan of what is left cannot see. Reported at the end of what is left, with how many records are missing.
+ */
+async function truncation(dir: string, segment: number, size: number): Promise<DamagedRecord | undefined> {
+  const ends = await indexedRecordEnds(dir, segment);
+  const missing = ends?.filter((end) => end > size) ?? [];
+  if (missing.length === 0) return undefined;
+  const end = Math.max(...missing);
+  return {
+    segment: segmentFileName(segment),
+    offset: size,
+    bytes: end - size,
+    reason: `segment truncated: ${missing.length} record(s) its index file lists end past its last byte`,
+  };
+}
+
 /** `repair` (the writer): a torn tail is cut. `readOnly` (a view beside a live writer): nothing is changed. */
 export type RecoveryMode = 'repair' | 'readOnly';
 
@@ -151,6 +168,8 @@ export async function recoverLog(
     }
     const scanned = indexSegmentBytes(bytes, 0, segment, index);
     report.corrupt.push(...scanned.corrupt);
+    const truncated = await truncation(dir, segment, bytes.length);
+    if (truncated) report.corrupt.push(truncated);
     let cutAt: number | undefined;
     if (scanned.partial) {
       if (isLast) {
