@@ -17,6 +17,8 @@ export const ExitCode = {
   /** EX_DATAERR as well: the file log has damaged bytes in the middle (E_LOG_CORRUPT). */
   logCorrupt: 65,
   unavailable: 69,
+  /** EX_IOERR: the event store could not write (a full disk, a read-only data directory): E_STORE. */
+  storeFailed: 74,
   /** EX_TEMPFAIL: another process holds the file log (E_LOG_LOCKED); trying again later may work. */
   logLocked: 75,
   /** EX_TEMPFAIL as well: `retrace cancel --wait N` asked, but the run had not ended after N seconds. */

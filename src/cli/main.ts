@@ -45,6 +45,8 @@ function exitCodeForError(error: unknown): number {
       return ExitCode.logLocked;
     case ErrorCode.logCorrupt:
       return ExitCode.logCorrupt;
+    case ErrorCode.store:
+      return ExitCode.storeFailed;
     case ErrorCode.unknownRun:
       return ExitCode.unknownRun;
     default:

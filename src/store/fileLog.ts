@@ -7,6 +7,7 @@ import { isValidatedOnWrite } from '../events/eventWriter.js';
 import type { Durability, EventStore, RunSummary } from './eventStore.js';
 import type { FileLogIndex } from './fileLogIndex.js';
 import { writeIndexFile } from './fileLogIndexFile.js';
+import { fileLogIoError } from './fileLogIoError.js';
 import { acquireLock } from './fileLogLock.js';
 import { recoverLog, type RecoveryReport, type VerifyMode } from './fileLogRecovery.js';
 import { compactSegments } from './fileLogRetention.js';
@@ -64,14 +65,16 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   const { dir, durability = 'batch', maxBatchWaitMs = 2, segmentBytes = DEFAULT_SEGMENT_BYTES } = options;
   const clock = options.clock ?? systemClock;
   const readChunkBytes = Math.max(1, options.readChunkBytes ?? READ_CHUNK_BYTES);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+    throw fileLogIoError(`cannot create the file log's data directory ${dir}`, error);
+  });
   const lock = await acquireLock(dir);
   let recovered;
   try {
     recovered = await recoverLog(dir, options.verify);
   } catch (error) {
     await lock.release();
-    throw error;
+    throw fileLogIoError(`cannot open the file log in ${dir}`, error);
   }
   const recoveryReport = recovered.report;
   let index: FileLogIndex = recovered.index;
@@ -101,10 +104,11 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     segmentSize: recovered.lastSegmentBytes,
     segmentCrc: recovered.lastSegmentCrc,
     // A segment with damage the scan reported gets no index file: the next open must scan it and report it again.
+    // An index file is a shortcut for the next open: one that cannot be written (a full disk) means a scan instead.
     onSegmentClosed: (segment, size, crc) =>
       distrusted.has(segment) || steppedOver.some((damaged) => damaged.segment === segmentFileName(segment))
         ? Promise.resolve()
-        : writeIndexFile(dir, segment, size, crc, index),
+        : writeIndexFile(dir, segment, size, crc, index).catch(() => undefined),
     onRecord(event, segment, offset, frameBytes) {
       index.add(event, segment, offset, frameBytes);
     },
@@ -112,6 +116,9 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
       if (tails.active()) for (const pending of batch) tails.publish(pending.events);
       if (writeWatchers.size > 0) reportBatch(batch);
     },
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw fileLogIoError(`cannot open the file log in ${dir} for appends`, error);
   });
   let closed = false;
 
@@ -219,10 +226,13 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     async close() {
       if (closed) return;
       closed = true;
-      await writer.close();
-      tails.end();
-      handles.retire();
-      await lock.release();
+      try {
+        await writer.close();
+      } finally {
+        tails.end();
+        handles.retire();
+        await lock.release();
+      }
     },
   };
 }

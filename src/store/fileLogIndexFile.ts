@@ -49,7 +49,13 @@ export async function writeIndexFile(
   };
   const path = join(dir, indexFileName(segment));
   // A torn index file is harmless (it fails to parse and the segment is scanned), but rename keeps it whole.
-  await writeFile(`${path}.tmp`, JSON.stringify(content));
+  try {
+    await writeFile(`${path}.tmp`, JSON.stringify(content));
+  } catch (error) {
+    // A partial temporary file (a full disk) would only take space.
+    await unlink(`${path}.tmp`).catch(() => undefined);
+    throw error;
+  }
   await rename(`${path}.tmp`, path);
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { isProcessAlive } from '../common/processAlive.js';
+import { fileLogIoError } from './fileLogIoError.js';
 
 export interface FileLogLock {
   release(): Promise<void>;
@@ -14,6 +15,10 @@ async function readOwner(path: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+const NOT_WRITABLE =
+  'a process that records needs a writable data directory (commands that only read, such as `retrace runs`, ' +
+  'work on a read-only one)';
+
 /** Takes the lock of `dir`; a lock left by a dead process is taken over, a live owner is a clear error. */
 export async function acquireLock(dir: string): Promise<FileLogLock> {
   const path = join(dir, 'LOCK');
@@ -23,12 +28,18 @@ export async function acquireLock(dir: string): Promise<FileLogLock> {
       try {
         await handle.writeFile(`${process.pid}\n`);
         await handle.sync();
-      } finally {
-        await handle.close();
+      } catch (error) {
+        // A lock without its pid (a full disk) would stall the next opener: it is not left behind.
+        await handle.close().catch(() => undefined);
+        await unlink(path).catch(() => undefined);
+        throw error;
       }
+      await handle.close();
       return { release: () => unlink(path).catch(() => undefined) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw fileLogIoError(`cannot take the file log's lock: cannot write ${path}`, error, NOT_WRITABLE);
+      }
     }
     let owner = await readOwner(path);
     // An empty lock may be an owner between creating the file and writing its pid: look again shortly.

@@ -43,7 +43,8 @@ export type DecodedRecord =
   | { kind: 'record'; jsonStart: number; jsonEnd: number; next: number }
   /** The bytes end before the record does: a torn write when it is the end of the log. */
   | { kind: 'incomplete' }
-  | { kind: 'corrupt'; reason: string };
+  /** `next`: where the frame ends when only its checksum is wrong (its length and newline hold: a flipped bit). */
+  | { kind: 'corrupt'; reason: string; next?: number };
 
 /** Decodes the frame at `offset` of `bytes` (up to `end`) and checks its checksum. */
 export function decodeRecord(bytes: Buffer, offset: number, end: number = bytes.length): DecodedRecord {
@@ -72,7 +73,8 @@ export function decodeRecord(bytes: Buffer, offset: number, end: number = bytes.
   const expected = Number.parseInt(bytes.toString('latin1', crcStart, crcStart + 8), 16);
   if (Number.isNaN(expected)) return { kind: 'corrupt', reason: 'malformed checksum field' };
   if (bytes[jsonEnd] !== NEWLINE) return { kind: 'corrupt', reason: 'record does not end with a newline' };
-  if (crc32(bytes.subarray(jsonStart, jsonEnd)) !== expected) return { kind: 'corrupt', reason: 'checksum mismatch' };
+  if (crc32(bytes.subarray(jsonStart, jsonEnd)) !== expected)
+    return { kind: 'corrupt', reason: 'checksum mismatch', next: jsonEnd + 1 };
   return { kind: 'record', jsonStart, jsonEnd, next: jsonEnd + 1 };
 }
 

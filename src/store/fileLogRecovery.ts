@@ -69,6 +69,12 @@ export function walkRecords(bytes: Buffer, start: number, end: number, visitor: 
       visitor.damage(offset, end - offset, 'partial record', true);
       return;
     }
+    if (decoded.next !== undefined) {
+      // A whole frame with a wrong checksum (a flipped bit, not a torn write): damage to report, even at the tail.
+      visitor.damage(offset, decoded.next - offset, decoded.reason, false);
+      offset = decoded.next;
+      continue;
+    }
     let probe = resyncOffset(bytes, offset, end);
     while (probe < end && decodeRecord(bytes, probe, end).kind !== 'record') probe = resyncOffset(bytes, probe, end);
     visitor.damage(offset, probe - offset, decoded.reason, probe >= end);

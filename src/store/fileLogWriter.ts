@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Durability } from './eventStore.js';
 import { frameInto, HEADER_BYTES } from './fileLogRecord.js';
+import { fileLogIoError, WRITER_STOPPED } from './fileLogIoError.js';
 import { segmentFileName } from './fileLogSegment.js';
 
 /** One `append()` call: its validated events and their JSON, framed when the batch is written. */
@@ -132,7 +133,7 @@ export class SegmentWriter<Event> {
       try {
         await this.write(batch);
       } catch (error) {
-        this.fail(error, batch);
+        this.fail(fileLogIoError(`could not write to ${this.segmentPath()}`, error, WRITER_STOPPED), batch);
         return;
       }
       this.startSync();
@@ -207,7 +208,13 @@ export class SegmentWriter<Event> {
     // The write only copies into the page cache, so it is done in place rather than as a thread-pool round trip;
     // the fsync, which waits for the disk, is the asynchronous part.
     let written = 0;
-    while (written < size) written += writeSync(fd, frame, written, size - written, this.writtenSize + written);
+    try {
+      while (written < size) written += writeSync(fd, frame, written, size - written, this.writtenSize + written);
+    } catch (error) {
+      // Bytes of the batch may be in the file already: a torn record the next open cuts (nothing of it was acknowledged).
+      const what = `could not write ${size - written} of ${size} bytes to ${this.segmentPath()} at byte ${this.writtenSize + written}`;
+      throw fileLogIoError(what, error, WRITER_STOPPED);
+    }
     this.segmentCrc = crc32(frame.subarray(0, size), this.segmentCrc);
     this.unsynced.push({ appends: batch, offset: this.writtenSize, frameBytes, size });
     this.writtenSize += size;
@@ -238,8 +245,12 @@ export class SegmentWriter<Event> {
       },
       (error: unknown) => {
         this.syncing = undefined;
+        const first = covered[0]?.offset ?? 0;
+        const last = covered.at(-1);
+        const end = last === undefined ? first : last.offset + last.size;
+        const what = `could not sync ${this.segmentPath()} (bytes ${first} to ${end} are written but not durable)`;
         this.fail(
-          error,
+          fileLogIoError(what, error, WRITER_STOPPED),
           covered.flatMap((entry) => entry.appends),
         );
       },
@@ -268,6 +279,10 @@ export class SegmentWriter<Event> {
   /** Waits until nothing written is waiting for its fsync. */
   private async drain(): Promise<void> {
     while (this.syncing) await this.syncing;
+  }
+
+  private segmentPath(): string {
+    return join(this.options.dir, segmentFileName(this.segment));
   }
 
   private requireHandle(): FileHandle {

@@ -40,7 +40,21 @@ const mutation = fc.record({
   ),
   value: fc.oneof(
     fc.jsonValue({ maxDepth: 2 }),
-    fc.constantFrom(undefined, 0, -1, 1.5, 2, 99, '', 'toolcall.nope', 'workflow.succeeded', Number.POSITIVE_INFINITY, null, [], {}),
+    fc.constantFrom(
+      undefined,
+      0,
+      -1,
+      1.5,
+      2,
+      99,
+      '',
+      'toolcall.nope',
+      'workflow.succeeded',
+      Number.POSITIVE_INFINITY,
+      null,
+      [],
+      {},
+    ),
   ),
 });
 

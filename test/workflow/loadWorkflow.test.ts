@@ -131,7 +131,12 @@ describe('bad workflows', () => {
       'flow.yaml:4:12: alias *nowhere has no anchor &nowhere before it',
     ]);
     const tens = (alias: string) => `[${Array.from({ length: 10 }, () => `*${alias}`).join(', ')}]`;
-    const bomb = yaml('a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]', `b: &b ${tens('a')}`, `c: &c ${tens('b')}`, `d: ${tens('c')}`);
+    const bomb = yaml(
+      'a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]',
+      `b: &b ${tens('a')}`,
+      `c: &c ${tens('b')}`,
+      `d: ${tens('c')}`,
+    );
     expect(await problems(bomb)).toEqual([expect.stringMatching(/^flow\.yaml:2:8: the aliases cannot be expanded: /)]);
   });
 
