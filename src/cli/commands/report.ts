@@ -3,10 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { observeRun } from '../../actors/runObservation.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
-import { renderRunPage } from '../../server/viewer/index.js';
+import { loadRunWorkflowChart, renderRunPage } from '../../server/viewer/index.js';
 import { ExitCode } from '../exitCodes.js';
 import type { GlobalOptions } from '../main.js';
-import { withStore } from './store.js';
+import { commandConfig, withStore } from './store.js';
 
 export interface ReportOptions {
   /** The file to write; `run-RUN.html` in the current directory by default. */
@@ -20,7 +20,9 @@ export function runReport(runId: string, options: ReportOptions, globals: Global
     const observed = await observeRun(store, backends.dataDir, runId);
     const events = await store.read(runId);
     const file = resolve(options.output ?? `run-${runId}.html`);
-    const html = renderRunPage(events, { status: observed.status, generatedAt: Date.now() });
+    // Every step of the run's workflow file, when it is still there and compiles; else the page says why.
+    const workflowChart = await loadRunWorkflowChart(events, { config: await commandConfig(globals) });
+    const html = renderRunPage(events, { status: observed.status, generatedAt: Date.now(), workflowChart });
     try {
       await writeFile(file, html);
     } catch (error) {

@@ -68,7 +68,7 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
         for (const event of events) inspection.feed(event);
       });
     }
-    addViewerRoutes(server, watched.store);
+    addViewerRoutes(server, watched.store, { config });
     watched.watch.start();
   } catch (error) {
     await closeAll();

@@ -30,8 +30,6 @@ export interface PageParts {
   body: string;
   /** Inline scripts, in order; data is embedded beforehand with `dataScript`. */
   scripts?: readonly string[];
-  /** Seconds after which the browser reloads the page (a live list); none by default. */
-  refreshSeconds?: number | undefined;
 }
 
 /** A `<script type="application/json">` holding `value`, read in the page with `JSON.parse(el.textContent)`. */
@@ -41,10 +39,6 @@ export function dataScript(id: string, value: unknown): string {
 
 /** One self-contained document: inline style and scripts, no external resource of any kind. */
 export function htmlDocument(parts: PageParts): string {
-  const refresh =
-    parts.refreshSeconds === undefined
-      ? ''
-      : `<meta http-equiv="refresh" content="${Math.max(1, parts.refreshSeconds)}">`;
   const scripts = (parts.scripts ?? []).map((script) => `<script>${script}</script>`).join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -52,7 +46,7 @@ export function htmlDocument(parts: PageParts): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="retrace">
-${refresh}<title>${escapeHtml(parts.title)}</title>
+<title>${escapeHtml(parts.title)}</title>
 <style>${parts.style}</style>
 </head>
 <body>

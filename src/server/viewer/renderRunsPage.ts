@@ -2,8 +2,9 @@
 import { formatDurationMs } from '../../common/duration.js';
 import type { EventEnvelope } from '../../events/envelope.js';
 import { initialWorkflowRun, reduceWorkflowRun } from '../../store/projections/workflowRun.js';
-import { escapeHtml, htmlDocument } from './html.js';
+import { dataScript, escapeHtml, htmlDocument } from './html.js';
 import { readErrorItem, readEscalationItem } from './runPageModel.js';
+import { runsLiveScript } from './runLiveScript.js';
 import { viewerStyle } from './viewerStyle.js';
 
 export interface RunsPageRow {
@@ -43,23 +44,24 @@ export function runsPageRow(events: readonly EventEnvelope[]): RunsPageRow | und
 }
 
 export interface RunsPageOptions {
-  /** The link of a run's page (the server's `/runs/RUN`); by default the file `retrace report` writes, `run-RUN.html`. */
+  /** The link of a run's page (the server's `/run?id=RUN`); by default the file `retrace report` writes, `run-RUN.html`. */
   runHref?: ((runId: string) => string) | undefined;
-  /** Reload every so many seconds (a live list from the server); never by default. */
-  refreshSeconds?: number | undefined;
+  /** On a server: the page asks `api` (`/api/runs`) for the list every `intervalMs` and redraws it. Never in a file. */
+  live?: { api: string; intervalMs: number } | undefined;
   title?: string | undefined;
 }
 
 const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
 
-/** The runs list, newest first. */
-export function renderRunsPage(rows: readonly RunsPageRow[], options: RunsPageOptions = {}): string {
-  const href = options.runHref ?? ((runId: string) => `run-${encodeURIComponent(runId)}.html`);
+const reportHref = (runId: string): string => `run-${encodeURIComponent(runId)}.html`;
+
+/** The runs table, newest first (what a live list swaps in). */
+export function runsTableHtml(rows: readonly RunsPageRow[], runHref: (runId: string) => string = reportHref): string {
   const sorted = [...rows].sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
   const body = sorted
     .map(
       (row) => `<tr data-run="${escapeHtml(row.runId)}">
-<td><a class="mono" href="${escapeHtml(href(row.runId))}">${escapeHtml(row.runId)}</a></td>
+<td><a class="mono" href="${escapeHtml(runHref(row.runId))}">${escapeHtml(row.runId)}</a></td>
 <td>${escapeHtml(row.name)}</td>
 <td><span class="status ${escapeHtml(row.status)}">${escapeHtml(row.status)}</span></td>
 <td class="mono">${escapeHtml(iso(row.startedAt))}</td>
@@ -70,15 +72,21 @@ export function renderRunsPage(rows: readonly RunsPageRow[], options: RunsPageOp
   const headings = ['run', 'workflow', 'status', 'started', 'duration', 'steps', 'errors', 'escalations']
     .map((heading) => `<th>${heading}</th>`)
     .join('');
-  const table =
-    sorted.length === 0
-      ? '<p class="muted" id="runs">No workflow run in the log.</p>'
-      : `<table id="runs"><thead><tr>${headings}</tr></thead><tbody>${body}</tbody></table>`;
+  return sorted.length === 0
+    ? '<p class="muted" id="runs">No workflow run in the log.</p>'
+    : `<table id="runs"><thead><tr>${headings}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/** The runs list, newest first; live on a server. */
+export function renderRunsPage(rows: readonly RunsPageRow[], options: RunsPageOptions = {}): string {
   const title = options.title ?? 'retrace runs';
+  const live = options.live ? ` <span id="live-status" class="live">live: connecting…</span>` : '';
   return htmlDocument({
     title,
     style: viewerStyle,
-    body: `<h1>${escapeHtml(title)}</h1>\n${table}`,
-    refreshSeconds: options.refreshSeconds,
+    body: `<h1>${escapeHtml(title)}${live}</h1>
+<div id="runs-list">${runsTableHtml(rows, options.runHref)}</div>
+${options.live ? dataScript('retrace-runs', { live: options.live }) : ''}`,
+    scripts: options.live ? [runsLiveScript] : [],
   });
 }

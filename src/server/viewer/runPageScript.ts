@@ -2,8 +2,9 @@
 // the run as it was there. Its reducer keeps workflowRun.ts's semantics (test/server/viewer checks them against it).
 
 /**
- * The fold, alone: `window.retraceFold(events, upto)` → the run view after the first `upto` events, with the page's
- * extras (each step's and each tool call's state). `state.updated` carries the value after its op at its path.
+ * The fold, alone: `window.retraceFold(events, upto, callPaths)` → the run view after the first `upto` events, with the
+ * page's extras (each step's and each tool call's state, the step actors of each step id). `state.updated` carries the
+ * value after its op at its path; `callPaths` (by seq) the tool-call machine states each tool-call fact entered.
  */
 export const runFoldScript = String.raw`
 (function () {
@@ -12,13 +13,6 @@ export const runFoldScript = String.raw`
     'workflow.step.skipped': 'skipped', 'workflow.step.fallback': 'fallback', 'workflow.step.cancelled': 'cancelled' };
   var ENDINGS = { 'workflow.succeeded': 'succeeded', 'workflow.failed': 'failed',
     'workflow.escalated': 'escalated', 'workflow.cancelled': 'cancelled' };
-  var CALL_STATES = { 'toolcall.requested': 'idle', 'toolcall.attempt.started': 'calling',
-    'toolcall.attempt.failed': 'judging', 'toolcall.backoff.scheduled': 'backoff',
-    'toolcall.fallback.started': 'fallback', 'toolcall.cache.miss': 'readingCache', 'toolcall.cache.hit': 'readingCache',
-    'toolcall.failed': 'failed', 'toolcall.escalated': 'escalated' };
-  var OUTCOME_STATES = { succeeded: 'succeeded', fallback: 'succeeded', skipped: 'succeeded', cached: 'cached',
-    partial: 'partial' };
-
   function isRecord(value) { return typeof value === 'object' && value !== null && !Array.isArray(value); }
   function copy(target) { var next = {}; for (var key in target) if (Object.prototype.hasOwnProperty.call(target, key)) next[key] = target[key]; return next; }
 
@@ -41,27 +35,36 @@ export const runFoldScript = String.raw`
     return { runId: '', name: '', file: '', status: 'running', startedAt: undefined, endedAt: undefined,
       currentSteps: [], steps: 0, stepsEnded: 0, state: {}, computed: {}, result: null, error: undefined,
       waitingStep: undefined, lastSeq: 0,
-      stepStatus: {}, waitingActor: undefined, callState: {}, callVisited: {} };
+      stepStatus: {}, waitingActor: undefined, callState: {}, callVisited: {}, callPath: {}, stepActors: {} };
   }
 
-  function reducePageExtras(view, event) {
+  // A step of the run's own workflow (not of a sub-workflow: their actor ids have a '/') by its step id.
+  function noteStepActor(view, event) {
+    var stepId = event.data.stepId;
+    if (typeof stepId !== 'string' || event.actorId.indexOf('/') >= 0) return;
+    var actors = view.stepActors[stepId] || (view.stepActors[stepId] = []);
+    if (actors.indexOf(event.actorId) < 0) actors.push(event.actorId);
+  }
+
+  // paths: seq -> the tool-call machine states that fact took its call through (computed by the server).
+  function reducePageExtras(view, event, paths) {
     var type = event.type;
-    var data = event.data;
     if (type === 'workflow.step.started') view.stepStatus[event.actorId] = 'running';
     else if (type === 'workflow.step.retrying') view.stepStatus[event.actorId] = 'backoff';
     else if (STEP_ENDS[type]) view.stepStatus[event.actorId] = STEP_ENDS[type];
-    var callState = CALL_STATES[type];
-    if (type === 'toolcall.succeeded') callState = OUTCOME_STATES[data.status] || 'succeeded';
-    if (callState) {
-      view.callState[event.actorId] = callState;
-      var visited = view.callVisited[event.actorId] || (view.callVisited[event.actorId] = {});
-      visited[callState] = true;
-      if (type === 'toolcall.requested') visited.idle = true;
+    if (type.indexOf('workflow.step.') === 0) noteStepActor(view, event);
+    var states = paths ? paths[String(event.seq)] : undefined;
+    if (states && states.length > 0) {
+      var call = event.actorId;
+      var visited = view.callVisited[call] || (view.callVisited[call] = {});
+      var path = view.callPath[call] || (view.callPath[call] = []);
+      for (var i = 0; i < states.length; i += 1) { visited[states[i]] = true; path.push(states[i]); }
+      view.callState[call] = states[states.length - 1];
     }
   }
 
-  function reduceRun(view, event) {
-    reducePageExtras(view, event);
+  function reduceRun(view, event, paths) {
+    reducePageExtras(view, event, paths);
     if (event.type.indexOf('workflow.') !== 0) return view;
     var data = event.data;
     var own = event.actorId === event.runId;
@@ -120,9 +123,9 @@ export const runFoldScript = String.raw`
     return view;
   }
 
-  window.retraceFold = function (events, upto) {
+  window.retraceFold = function (events, upto, paths) {
     var view = initialRun();
-    for (var i = 0; i < upto && i < events.length; i += 1) view = reduceRun(view, events[i]);
+    for (var i = 0; i < upto && i < events.length; i += 1) view = reduceRun(view, events[i], paths);
     return view;
   };
 })();
@@ -134,10 +137,10 @@ export const runPageScript = String.raw`
   'use strict';
   var data = JSON.parse(document.getElementById('retrace-run').textContent);
   var events = data.events;
+  var callPaths = data.callPaths || {};
   var scrubber = document.getElementById('scrubber');
-  var startTs = events.length > 0 ? events[0].ts : 0;
 
-  function offset(ts) { var ms = ts - startTs; return ms < 1000 ? '+' + ms + 'ms' : '+' + (ms / 1000).toFixed(2) + 's'; }
+  function offset(ts) { var ms = ts - (events.length > 0 ? events[0].ts : 0); return ms < 1000 ? '+' + ms + 'ms' : '+' + (ms / 1000).toFixed(2) + 's'; }
   function text(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
   function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
 
@@ -161,10 +164,41 @@ export const runPageScript = String.raw`
       var call = machine.getAttribute('data-call');
       var current = view.callState[call];
       var visited = view.callVisited[call] || {};
-      Array.prototype.forEach.call(machine.querySelectorAll('.node'), function (node) {
+      Array.prototype.forEach.call(machine.querySelectorAll('[data-state]'), function (node) {
         var state = node.getAttribute('data-state');
-        node.className = 'node' + (state === current ? ' current' : visited[state] ? ' st-succeeded' : ' st-pending');
+        mark(node, state === current ? 'current' : visited[state] ? 'st-succeeded' : 'st-pending');
       });
+    });
+    each('[data-call-path]', function (line) {
+      var path = view.callPath[line.getAttribute('data-call-path')] || [];
+      line.textContent = path.length > 0 ? path.join(' → ') : 'not requested yet';
+    });
+  }
+
+  // The base classes an element was drawn with, then the marks of the cursor.
+  function mark(el, marks) {
+    var base = el.getAttribute('data-base');
+    if (base === null) { base = el.className; el.setAttribute('data-base', base); }
+    el.className = base + (marks ? ' ' + marks : '');
+  }
+
+  var STATUS_ORDER = ['failed', 'backoff', 'running', 'fallback', 'cancelled', 'succeeded', 'skipped'];
+
+  // The statechart of the workflow file: a step is reached when any of its actors ran (foreach items are several).
+  function markWorkflowChart(view) {
+    each('#workflow-chart [data-step]', function (node) {
+      var actors = view.stepActors[node.getAttribute('data-step')] || [];
+      if (actors.length === 0) { mark(node, 'unreached'); return; }
+      var status = 'running';
+      for (var i = STATUS_ORDER.length - 1; i >= 0; i -= 1) {
+        for (var j = 0; j < actors.length; j += 1) if (view.stepStatus[actors[j]] === STATUS_ORDER[i]) status = STATUS_ORDER[i];
+      }
+      var current = actors.some(function (actor) { return view.currentSteps.indexOf(actor) >= 0; });
+      var waiting = view.waitingActor !== undefined && actors.indexOf(view.waitingActor) >= 0;
+      mark(node, 'reached st-' + status + (current ? ' current' : '') + (waiting ? ' waiting' : ''));
+    });
+    each('#workflow-chart [data-final]', function (node) {
+      mark(node, node.getAttribute('data-final') === view.status ? 'reached current st-' + view.status : 'unreached');
     });
   }
 
@@ -192,7 +226,7 @@ export const runPageScript = String.raw`
 
   function show(position) {
     var upto = Math.max(0, Math.min(events.length, position));
-    var view = window.retraceFold(events, upto);
+    var view = window.retraceFold(events, upto, callPaths);
     var event = upto > 0 ? events[upto - 1] : undefined;
     text('scrubber-label', event
       ? 'event ' + upto + '/' + events.length + ' · seq ' + event.seq + ' · ' + offset(event.ts) + ' · ' + event.type + ' · ' + event.actorId
@@ -210,16 +244,42 @@ export const runPageScript = String.raw`
     text('cursor-change', change);
     markRows(event ? event.seq : 0);
     markChart(view);
+    markWorkflowChart(view);
     cutTimeline(event ? event.ts : -Infinity);
     return view;
   }
 
   function step(delta) { scrubber.value = String(Number(scrubber.value) + delta); show(Number(scrubber.value)); }
+
+  // A live page's new events (after the last it has), their tool-call paths, the parts redrawn by the server. The
+  // scrubber stays where it is, unless it was at the end: then it follows the end.
+  function append(fresh, paths, sections, title) {
+    var atEnd = Number(scrubber.value) >= events.length;
+    var lastSeq = events.length > 0 ? events[events.length - 1].seq : 0;
+    for (var i = 0; i < fresh.length; i += 1) if (fresh[i].seq > lastSeq) { events.push(fresh[i]); lastSeq = fresh[i].seq; }
+    for (var key in paths) if (Object.prototype.hasOwnProperty.call(paths, key)) callPaths[key] = paths[key];
+    for (var id in sections) {
+      var el = document.getElementById(id);
+      if (el && Object.prototype.hasOwnProperty.call(sections, id)) el.innerHTML = sections[id];
+    }
+    if (title) document.title = title;
+    scrubber.max = String(events.length);
+    if (atEnd) scrubber.value = String(events.length);
+    return show(Number(scrubber.value));
+  }
+
   scrubber.addEventListener('input', function () { show(Number(scrubber.value)); });
   document.getElementById('scrub-back').addEventListener('click', function () { step(-1); });
   document.getElementById('scrub-next').addEventListener('click', function () { step(1); });
+  var edges = document.getElementById('chart-edges');
+  if (edges) edges.addEventListener('change', function () { document.body.classList.toggle('show-edges', edges.checked); });
   window.addEventListener('resize', function () { show(Number(scrubber.value)); });
-  window.retraceViewer = { show: show, count: events.length };
+  window.retraceViewer = {
+    show: show,
+    append: append,
+    count: function () { return events.length; },
+    lastSeq: function () { return events.length > 0 ? events[events.length - 1].seq : 0; },
+  };
   show(Number(scrubber.value));
 })();
 `;

@@ -226,37 +226,3 @@ export function stepChartHtml(timeline: WorkflowTimeline): string {
   if (roots.length === 0) return '<p class="muted">No step ran.</p>';
   return `<div class="chart" id="step-chart"><ul>${roots.map(nodeHtml).join('')}</ul></div>`;
 }
-
-/** The tool-call machine's states (src/machines/toolCall.ts) a recorded call can be seen in. */
-export const TOOL_CALL_STATES = [
-  'idle',
-  'calling',
-  'judging',
-  'backoff',
-  'fallback',
-  'readingCache',
-  'succeeded',
-  'cached',
-  'partial',
-  'failed',
-  'escalated',
-  'cancelled',
-] as const;
-
-/** Each tool call of the run with the tool-call machine's states; the page highlights the call's state at the cursor. */
-export function callChartsHtml(timeline: WorkflowTimeline): string {
-  const calls = [
-    ...timeline.steps.flatMap((step) => step.calls.map((call) => ({ step: step.actorId, call }))),
-    ...timeline.calls.map((call) => ({ step: '', call })),
-  ];
-  if (calls.length === 0) return '<p class="muted">No tool call.</p>';
-  return calls
-    .map(({ step, call }) => {
-      const tool = call.requested ? `${call.requested.server}/${call.requested.tool}` : '';
-      const states = TOOL_CALL_STATES.map(
-        (state) => `<span class="node st-pending" data-state="${state}">${state}</span>`,
-      ).join('<span class="sep">→</span>');
-      return `<div><span class="mono">${escapeHtml(step)} ${escapeHtml(tool)}</span> <span class="muted mono">${escapeHtml(call.callId)}</span><div class="machine" data-call="${escapeHtml(call.callId)}">${states}</div></div>`;
-    })
-    .join('\n');
-}

@@ -45,7 +45,6 @@ tr.now td { background: #fff7d6; }
 .node.waiting { outline: 3px solid var(--wait); background: #f0ebff; font-weight: 600; }
 .machine { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; margin: 2px 0 8px; }
 .machine .node { font-size: 12px; padding: 1px 6px; }
-.machine .sep { color: var(--muted); }
 .timeline { position: relative; }
 .row { display: grid; grid-template-columns: 260px 1fr; align-items: center; min-height: 22px;
   border-bottom: 1px solid #eef0f3; }
@@ -69,4 +68,30 @@ tr.now td { background: #fff7d6; }
 .legend .bar { position: static; display: inline-block; width: 14px; margin-right: 4px; vertical-align: middle; }
 .columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; }
 .changed { background: #fff7d6; }
+.live { font-size: 12px; font-weight: 400; color: var(--muted); margin-left: 12px; }
+.live.ok::before { content: "● "; color: var(--ok); } .live.bad { color: var(--bad); }
+.statechart { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
+.sc-state { display: inline-flex; flex-direction: column; gap: 2px; padding: 4px 8px; border: 1px solid var(--line);
+  border-radius: 10px; background: var(--panel); font-size: 12px; }
+.sc-state > small { color: var(--muted); }
+.sc-name { font-weight: 600; }
+.sc-children, .sc-regions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; align-items: flex-start; }
+.sc-regions > .sc-state { border-style: dotted; }
+.sc-compound, .sc-parallel { background: #fff; }
+.sc-final { border-width: 2px; border-style: double; border-color: var(--line); }
+.sc-edges { display: none; margin: 2px 0 0; padding-left: 14px; color: var(--muted); font-size: 11px; }
+.show-edges .sc-edges { display: block; }
+.sc-state.unreached { opacity: 0.45; border-style: dashed; background: #fff; }
+.sc-state.reached { opacity: 1; }
+.sc-state.st-succeeded { border-color: var(--ok); background: #ecfdf3; }
+.sc-state.st-failed { border-color: var(--bad); background: #fef3f2; }
+.sc-state.st-running, .sc-state.st-backoff { border-color: var(--run); }
+.sc-state.st-fallback { border-color: var(--warn); background: #fffaeb; }
+.sc-state.st-skipped, .sc-state.st-cancelled { border-style: dashed; }
+.sc-state.current { outline: 3px solid var(--run); background: #e8f0fe; }
+.sc-state.waiting { outline: 3px solid var(--wait); background: #f0ebff; }
+.machine.statechart { gap: 4px; }
+.machine .sc-state { padding: 1px 6px; }
+.call-chart { margin-bottom: 10px; }
+.call-path { font-size: 11px; }
 `;
