@@ -4,6 +4,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { EventEnvelope } from '../events/envelope.js';
 import { exportedMachines } from '../machines/export/machineCatalog.js';
 import { machineConfigJson } from '../machines/export/machineConfig.js';
+import { toolCallStatesAfter, type ToolCallStateName } from '../machines/toolCallPath.js';
 
 type SnapshotStatus = 'active' | 'done';
 
@@ -33,15 +34,6 @@ export interface InspectionSink {
 
 /** The state each recorded fact leaves its actor in (facts without one, like `workflow.state.updated`, leave it). */
 const stateAfter: Record<string, { value: string; status?: SnapshotStatus }> = {
-  'toolcall.requested': { value: 'idle' },
-  'toolcall.attempt.started': { value: 'calling' },
-  'toolcall.attempt.failed': { value: 'judging' },
-  'toolcall.backoff.scheduled': { value: 'backoff' },
-  'toolcall.fallback.started': { value: 'fallback' },
-  'toolcall.cache.miss': { value: 'fallback' },
-  'toolcall.cache.hit': { value: 'cached', status: 'done' },
-  'toolcall.failed': { value: 'failed', status: 'done' },
-  'toolcall.escalated': { value: 'escalated', status: 'done' },
   'workflow.started': { value: 'running' },
   'workflow.resumed': { value: 'running' },
   'workflow.succeeded': { value: 'succeeded', status: 'done' },
@@ -60,8 +52,17 @@ const stateAfter: Record<string, { value: string; status?: SnapshotStatus }> = {
   'breaker.closed': { value: 'closed' },
 };
 
-/** toolcall.succeeded's status names the final state it reached. */
-const succeededState: Record<string, string> = { fallback: 'emptyResult' };
+/** The tool-call machine's final states (a call's facts take it there: src/machines/toolCallPath.ts). */
+const toolCallFinals = new Set<string>([
+  'succeeded',
+  'partial',
+  'cached',
+  'skipped',
+  'emptyResult',
+  'failed',
+  'escalated',
+  'cancelled',
+]);
 
 function machineOf(type: string): AnyStateMachine | undefined {
   if (type.startsWith('toolcall.')) return exportedMachines.toolCall;
@@ -82,6 +83,7 @@ export interface RecordedInspection {
 export function createRecordedInspection(sink: InspectionSink): RecordedInspection {
   const configs = new Map<AnyStateMachine, unknown>();
   const registered = new Map<string, RecordedActorRef>();
+  const callStates = new Map<string, ToolCallStateName>();
   const ignore = (): void => undefined;
   return {
     actors: () => registered.size,
@@ -106,13 +108,13 @@ export function createRecordedInspection(sink: InspectionSink): RecordedInspecti
       }
       const data = (envelope.data ?? {}) as Record<string, unknown>;
       sink.event(envelope.actorId, { ...data, type: envelope.type });
-      const after =
-        envelope.type === 'toolcall.succeeded'
-          ? {
-              value: succeededState[String(data.status)] ?? String(data.status ?? 'succeeded'),
-              status: 'done' as const,
-            }
-          : stateAfter[envelope.type];
+      let after = stateAfter[envelope.type];
+      if (envelope.type.startsWith('toolcall.')) {
+        // The call's states, eventless ones included, from the same mapping the run viewer draws.
+        const value = toolCallStatesAfter(callStates.get(envelope.actorId), envelope.type, data).at(-1);
+        if (value !== undefined) callStates.set(envelope.actorId, value);
+        after = value === undefined ? undefined : { value, status: toolCallFinals.has(value) ? 'done' : 'active' };
+      }
       if (after) {
         sink.snapshot(
           envelope.actorId,
