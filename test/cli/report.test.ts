@@ -39,6 +39,8 @@ describe('retrace report', () => {
     expect(report.stderr).toContain(`wrote the page of run ${runId} (${events.length} events)`);
     const html = await readFile(file, 'utf8');
     expect(html).not.toMatch(remoteResource);
+    // A report is static: no live script asks a server for anything.
+    expect(html).not.toContain('fetch(');
     await copyFile(file, join(testOutputDir, 'demo-report.html'));
     const { page, requests, errors } = await openFile(browser, file);
     expect(errors).toEqual([]);

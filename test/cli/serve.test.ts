@@ -37,10 +37,19 @@ cliTest('serves the metrics of the runs in its data dir until SIGTERM', { timeou
     const runsHtml = await runs.text();
     const runId = /href="\/run\?id=([^"]+)"/.exec(runsHtml)?.[1];
     expect(runId, runsHtml).toBeDefined();
-    expect(runsHtml).toMatch(/<meta http-equiv="refresh" content="5"/);
+    // Live without reloading: the page polls /api/runs, which reads the log on each request.
+    expect(runsHtml).not.toContain('http-equiv="refresh"');
+    expect(runsHtml).toContain('"api":"/api/runs"');
+    const api = (await (await fetch(`${url}/api/runs`)).json()) as { runs: Array<{ runId: string; status: string }> };
+    expect(api.runs).toEqual([
+      expect.objectContaining({ runId: decodeURIComponent(runId ?? ''), status: 'succeeded' }),
+    ]);
     const page = await (await fetch(`${url}/run?id=${runId ?? ''}`)).text();
     expect(page).toContain('counter');
     expect(page).toContain(decodeURIComponent(runId ?? ''));
+    // The run recorded its file: the page draws the file's statechart, every step of it.
+    expect(page).toContain('id="workflow-chart"');
+    expect(page).toContain('data-step="two"');
     expect((await fetch(`${url}/run?id=nope`)).status).toBe(404);
     expect((await fetch(`${url}/run`)).status).toBe(400);
     // The server's log is pino JSON on stderr (not a TTY here).

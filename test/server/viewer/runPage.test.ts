@@ -6,6 +6,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldWorkflowRun } from '../../../src/actors/runObservation.js';
 import type { EventEnvelope } from '../../../src/events/envelope.js';
+import { chartOf, chartStates } from '../../../src/machines/export/index.js';
+import { toolCallMachine } from '../../../src/machines/toolCall.js';
 import { renderRunPage, renderRunsPage, runsPageRow } from '../../../src/server/viewer/index.js';
 import { launchChromium, openFile, remoteResource, screenshot, testOutputDir } from '../../support/browser.js';
 import { runDemoWorkflows, type DemoRun } from '../../support/workflowDemo.js';
@@ -116,6 +118,48 @@ describe('the run page', () => {
     await page.locator('#scrub-back').click();
     await expect(page.locator('#scrubber').inputValue()).resolves.toBe(String(events.length - 1));
     await expect(page.locator('#cursor-status').textContent()).resolves.toBe('running');
+    expect(errors).toEqual([]);
+  });
+
+  it('draws each tool call as the tool-call machine, its state at the scrubber outlined and its way written', async () => {
+    const { events } = plain;
+    const { page, errors } = await openFile(browser, await writePage('plain-run-calls', renderRunPage(events)));
+    const callId = events.find(
+      (event) => event.type === 'toolcall.requested' && event.parentId === 'validate',
+    )?.actorId;
+    const machine = page.locator(`.machine[data-call="${callId ?? ''}"]`);
+    const current = () =>
+      machine.locator('.current').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-state')));
+    const way = () => page.locator(`[data-call-path="${callId ?? ''}"]`).textContent();
+    // Every state of the machine is drawn, the eventless ones (preparing, judging, exhausted) and every final one.
+    const drawn = await machine
+      .locator('[data-state]')
+      .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-state')));
+    expect(drawn).toEqual(
+      chartStates(chartOf(toolCallMachine))
+        .slice(1)
+        .map((state) => state.key),
+    );
+
+    await page
+      .locator('#scrubber')
+      .fill(
+        String(
+          positionAfter(events, (event) => event.type === 'toolcall.backoff.scheduled' && event.actorId === callId),
+        ),
+      );
+    await expect(current()).resolves.toEqual(['backoff']);
+    await expect(way()).resolves.toBe('idle → calling → judging → backoff');
+    await expect(machine.locator('[data-state="judging"]').getAttribute('class')).resolves.toContain('st-succeeded');
+    await expect(machine.locator('[data-state="succeeded"]').getAttribute('class')).resolves.toContain('st-pending');
+    await screenshot(page, 'plain-run-call-backoff');
+
+    await page.locator('#scrubber').fill(String(events.length));
+    await expect(current()).resolves.toEqual(['succeeded']);
+    await expect(way()).resolves.toBe('idle → calling → judging → backoff → preparing → calling → succeeded');
+    await page.locator('#scrubber').fill('0');
+    await expect(current()).resolves.toEqual([]);
+    await expect(way()).resolves.toBe('not requested yet');
     expect(errors).toEqual([]);
   });
 
