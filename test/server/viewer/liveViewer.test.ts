@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../../src/actors/runtime.js';
-import type { Runtime, WorkflowHandle } from '../../../src/actors/runtimeTypes.js';
+import type { Runtime } from '../../../src/actors/runtimeTypes.js';
+import type { WorkflowHandle } from '../../../src/actors/workflowRun.js';
 import { createObservabilityServer, type ObservabilityServer } from '../../../src/server/http/observabilityServer.js';
 import { addViewerRoutes } from '../../../src/server/viewer/index.js';
 import { createTestClock, type TestClock } from '../../../src/testing/testClock.js';
@@ -17,6 +18,8 @@ import { launchChromium, screenshot } from '../../support/browser.js';
 import { createMemoryStore } from '../../support/memoryStore.js';
 
 const HOLD_MS = 10 * 60_000;
+/** How long a page may take to show what the server has (it polls every 100 ms): a bounded wait, checked often. */
+const live = { timeout: 10_000, interval: 50 };
 
 const holdWorkflow = (name: string) => `name: ${name}
 state: { raw: { count: 0 } }
@@ -104,9 +107,7 @@ describe('the live run viewer', () => {
     await expect(page.locator('#runs tbody tr').count()).resolves.toBe(1);
 
     second = await spawnHolding(join(dir, 'second.yaml'), 2);
-    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 2, undefined, {
-      timeout: 10_000,
-    });
+    await expect.poll(() => page.locator('#runs tbody tr').count(), live).toBe(2);
     const row = page.locator(`#runs tr[data-run="${second.runId}"]`);
     await expect(row.locator('td').nth(2).textContent()).resolves.toBe('running');
     await expect(row.locator('a').getAttribute('href')).resolves.toBe(`/run?id=${second.runId}`);
@@ -138,13 +139,7 @@ describe('the live run viewer', () => {
     clock.advance(HOLD_MS);
     await Promise.all([first.done, second.done]);
 
-    await followed.waitForFunction(
-      () => document.getElementById('cursor-status')?.textContent === 'succeeded',
-      undefined,
-      {
-        timeout: 10_000,
-      },
-    );
+    await expect.poll(() => followed.locator('#cursor-status').textContent(), live).toBe('succeeded');
     const count = eventsOf(first.runId);
     await expect(followed.locator('#scrubber').inputValue()).resolves.toBe(String(count));
     await expect(followed.locator('#scrubber').getAttribute('max')).resolves.toBe(String(count));
@@ -165,24 +160,17 @@ describe('the live run viewer', () => {
     await expect(followed.locator('#timeline-rows .row.step[data-actor="two"]').count()).resolves.toBe(1);
     await screenshot(followed, 'live-run-succeeded');
 
-    await scrubbed.waitForFunction(
-      (total) => document.getElementById('scrubber')?.getAttribute('max') === String(total),
-      eventsOf(second.runId),
-      { timeout: 10_000 },
-    );
+    await expect
+      .poll(() => scrubbed.locator('#scrubber').getAttribute('max'), live)
+      .toBe(String(eventsOf(second.runId)));
     expect(eventsOf(second.runId)).toBeGreaterThan(before);
     await expect(scrubbed.locator('#scrubber').inputValue()).resolves.toBe('1');
     await expect(scrubbed.locator('#cursor-status').textContent()).resolves.toBe('running');
     await expect(scrubbed.locator('#run-status').textContent()).resolves.toBe('succeeded');
 
-    await runs.waitForFunction(
-      () =>
-        [...document.querySelectorAll('#runs tbody tr td:nth-child(3)')].every(
-          (cell) => cell.textContent === 'succeeded',
-        ),
-      undefined,
-      { timeout: 10_000 },
-    );
+    await expect
+      .poll(() => runs.locator('#runs tbody tr td:nth-child(3)').allTextContents(), live)
+      .toEqual(['succeeded', 'succeeded']);
     for (const page of [followed, scrubbed, runs]) expect(await samePage(page)).toBe(true);
     expect(errors).toEqual([]);
     await Promise.all([followed.close(), scrubbed.close(), runs.close()]);
