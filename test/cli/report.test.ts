@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import { launchChromium, openFile, remoteResource, screenshot, testOutputDir } from '../support/browser.js';
 import { cliTest as it } from '../support/cli.js';
+import { repoRoot } from '../support/servers.js';
+import { forEachStep } from '../../src/workflow/compiledWorkflow.js';
+import { loadWorkflow } from '../../src/workflow/loadWorkflow.js';
 
 let browser: Browser;
 
@@ -51,6 +54,17 @@ describe('retrace report', () => {
       .locator('#step-chart .node')
       .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-actor')));
     expect(steps).toEqual(expect.arrayContaining(['preflight', 'promote', 'monitor', 'rollback']));
+    // The run recorded its file: every step of it is drawn as a statechart, those never reached too.
+    const fileSteps: string[] = [];
+    const { workflow } = await loadWorkflow(join(repoRoot, 'examples', 'seed-000', 'deployment.yaml'));
+    forEachStep(workflow.steps, (step) => fileSteps.push(step.id));
+    const drawn = await page
+      .locator('#workflow-chart [data-step]')
+      .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-step')));
+    expect(new Set(drawn)).toEqual(new Set(fileSteps));
+    await expect(page.locator('#workflow-chart [data-step="rollback"]').getAttribute('class')).resolves.toContain(
+      'reached',
+    );
     const errorRows = await page.locator('#errors-table tbody tr').allTextContents();
     expect(
       errorRows.some((row) => row.includes('preflight') && row.includes('transient') && row.includes('fallback')),

@@ -8,7 +8,7 @@ import { workflowHash } from '../../actors/workflowExecution.js';
 import type { RuntimeConfig } from '../../config/runtimeConfig.js';
 import { describeProblem } from '../../config/yamlErrors.js';
 import type { EventEnvelope } from '../../events/envelope.js';
-import { chartOf, type MachineChart } from '../../machines/export/index.js';
+import { chartOf, chartStates, type MachineChart } from '../../machines/export/index.js';
 import { stringOr } from '../../store/projections/eventData.js';
 import { checkWorkflowFile } from '../../workflow/loadWorkflow.js';
 import { workflowChartConfig } from '../../workflow/workflowChart.js';
@@ -53,7 +53,24 @@ export async function loadRunWorkflowChart(
   }
   const chart = chartOf(createMachine(workflowChartConfig(checked.workflow)));
   const recorded = stringOr(started.data['hash'], '');
-  return recorded !== '' && recorded !== workflowHash(checked.workflow)
-    ? { file, chart, note: `The workflow file ${file} has changed since the run: the chart shows it as it is now.` }
-    : { file, chart };
+  if (recorded === '' || recorded === workflowHash(checked.workflow)) return { file, chart };
+  const drawn = new Set(chartStates(chart).map((state) => state.id));
+  const missing = [...reachedStepIds(events)].filter((id) => !drawn.has(id));
+  const note =
+    `The workflow file ${file} differs from the definition the run recorded (its hash covers the steps, the tool ` +
+    `policies and the servers with the environment they were read in): the chart shows the file as it is now.` +
+    (missing.length === 0 ? '' : ` Steps the run reached that the file no longer has: ${missing.join(', ')}.`);
+  return { file, chart, note };
+}
+
+/** The step ids of the run's own workflow that it reached (a sub-workflow's step actors have a '/' in their id). */
+function reachedStepIds(events: readonly EventEnvelope[]): Set<string> {
+  const ids = new Set<string>();
+  for (const event of events) {
+    const stepId = event.data['stepId'];
+    if (event.type === 'workflow.step.started' && typeof stepId === 'string' && !event.actorId.includes('/')) {
+      ids.add(stepId);
+    }
+  }
+  return ids;
 }

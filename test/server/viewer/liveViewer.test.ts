@@ -176,7 +176,7 @@ describe('the live run viewer', () => {
     await Promise.all([followed.close(), scrubbed.close(), runs.close()]);
   });
 
-  it('says why it draws only the reached steps when the file is gone or the workflow was never a file', async () => {
+  it('says why it draws only the reached steps when the file is gone or the workflow was never a file, and when the file changed', async () => {
     await rm(join(dir, 'second.yaml'));
     const { page: gone } = await open(`/run?id=${second.runId}`);
     await expect(gone.locator('#workflow-chart-note').textContent()).resolves.toContain(
@@ -184,6 +184,15 @@ describe('the live run viewer', () => {
     );
     await expect(gone.locator('#workflow-chart').count()).resolves.toBe(0);
     await expect(gone.locator('#step-chart .node[data-actor="two"]').count()).resolves.toBe(1);
+
+    // A file edited since the run: drawn as it is now, and the page says which reached steps it lost.
+    await writeFile(join(dir, 'first.yaml'), holdWorkflow('first').replace('id: two,', 'id: second_count,'));
+    const { page: edited } = await open(`/run?id=${first.runId}`);
+    await expect(edited.locator('#workflow-chart-note').textContent()).resolves.toContain(
+      'Steps the run reached that the file no longer has: two.',
+    );
+    await expect(classOf(edited, '#workflow-chart [data-step="second_count"]')).resolves.toContain('unreached');
+    await edited.close();
 
     const checked = await parseWorkflowText('name: inline\nsteps:\n  - { id: only, type: return, value: 1 }\n');
     if (!checked.workflow) throw new Error(checked.problems.map((problem) => problem.message).join('\n'));
