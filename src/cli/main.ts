@@ -17,6 +17,7 @@ import { runMcp, type McpCommandOptions } from './commands/mcp.js';
 import { runReport, type ReportOptions } from './commands/report.js';
 import { runMachines, type MachinesOptions } from './commands/machines.js';
 import { DEFAULT_SERVE_PORT, runServe, type ServeOptions } from './commands/serve.js';
+import { runChaosProxy, type ChaosProxyOptions } from './commands/chaosProxy.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -325,6 +326,19 @@ async function main(argv: string[]): Promise<number> {
     )
     .action(async (options: ServeOptions) => {
       exitCode = await runServe(options, globals());
+    });
+
+  program
+    .command('chaos-proxy')
+    .description(
+      'a fault-injecting MCP proxy by a seeded plan: stdio in front of -- COMMAND ARGS…, or Streamable HTTP (--target URL --listen [HOST:]PORT); the report on stderr when it stops and as the resource chaos://report',
+    )
+    .argument('[command...]', 'the stdio server to proxy, after --')
+    .requiredOption('--plan <file>', 'the plan: seed, faults, outages (YAML or JSON)')
+    .option('--target <url>', 'the Streamable HTTP server to proxy')
+    .option('--listen <[host:]port>', 'serve Streamable HTTP at http://HOST:PORT/mcp (host 127.0.0.1 by default)')
+    .action(async (command: string[], options: ChaosProxyOptions) => {
+      exitCode = await runChaosProxy(command, options);
     });
 
   program

@@ -16,3 +16,21 @@ export const systemClock: Clock = {
 export type RandomSource = () => number;
 
 export const systemRandom: RandomSource = () => Math.random();
+
+/**
+ * Waits `delayMs` on the clock (forever when undefined); true when the time passed, false when the signal
+ * aborted first.
+ */
+export function waitOrAbort(clock: Clock, delayMs: number | undefined, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = delayMs === undefined ? undefined : clock.setTimeout(() => done(true), delayMs);
+    const onAbort = (): void => done(false);
+    function done(elapsed: boolean): void {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(elapsed);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -2,20 +2,8 @@
 // counts) fed from the example plan, plus first-N and seeded-rate rules that survive a restart via the state file.
 import { FlakyControl, type Decision } from '../testing/flakyControl.js';
 import type { FlakyPlan, PlanStep } from '../testing/flakyPlan.js';
-import { nextRandom } from '../policy/random.js';
+import { drawFor } from '../policy/random.js';
 import { failureSpec, type ExamplePlan, type FaultRule } from './examplePlan.js';
-
-/** A number from a text, so that each tool draws from its own sequence under the same seed. */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
-  return hash | 0;
-}
-
-/** The `call`-th draw (1-based) of a rule for a tool: stateless, so a restarted server draws the same. */
-export function drawFor(seed: number, tool: string, call: number): number {
-  return nextRandom((hashOf(tool) ^ Math.imul(seed, 0x9e3779b1)) + Math.imul(call, 0x632be5ab)).value;
-}
 
 /** The scripts of a plan as the flaky control takes them, with the calls a previous process already answered dropped. */
 function scriptsOf(faults: ExamplePlan['faults'], answered: Record<string, number>): FlakyPlan {

@@ -1,13 +1,13 @@
 // Hosts the flaky server over Streamable HTTP and injects the failures below MCP (HTTP statuses, dropped and reset sockets).
-import { createServer as createHttpServer, STATUS_CODES } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
+import { answerOverHttp } from '../common/failureShapes.js';
 import { rpcError, sendJson } from '../common/httpJson.js';
 import { createMcpSessionRouter } from '../common/mcpSessionRouter.js';
 import { FlakyControl } from './flakyControl.js';
-import type { FailureSpec, FlakyPlan } from './flakyPlan.js';
+import type { FlakyPlan } from './flakyPlan.js';
 import { createFlakyServer } from './flakyServer.js';
 
 export interface FlakyHttpServer {
@@ -49,7 +49,7 @@ export async function startFlakyHttpServer(options: FlakyHttpOptions = {}): Prom
       const call = req.method === 'POST' ? ToolCallMessage.safeParse(body) : undefined;
       if (!call?.success) return false;
       const decision = control.decide(call.data.params.name, call.data.params.arguments ?? {});
-      if (decision.kind === 'fail' && answeredByHost(decision.spec, req, res, sessionId)) return true;
+      if (decision.kind === 'fail' && answerOverHttp(decision.spec, req, res, sessionId)) return true;
       control.stash(sessionId, call.data.id, decision);
       return false;
     },
@@ -78,30 +78,4 @@ export async function startFlakyHttpServer(options: FlakyHttpOptions = {}): Prom
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
-}
-
-/** Failures that happen below MCP: an HTTP status instead of an answer, or a socket destroyed mid-call. */
-function answeredByHost(spec: FailureSpec, req: IncomingMessage, res: ServerResponse, sessionId: string): boolean {
-  switch (spec.error) {
-    case 'http_status': {
-      const status = spec.status ?? 503;
-      const headers = spec.headers ?? (status === 429 ? { 'retry-after': String(spec.retry_after ?? 1) } : {});
-      sendJson(res, status, rpcError(-32000, spec.text ?? STATUS_CODES[status] ?? `HTTP ${status}`), headers);
-      return true;
-    }
-    case 'drop':
-      // The server accepted the call and opened its event stream, then died.
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        'mcp-session-id': sessionId,
-      });
-      res.write(': started\n\n', () => res.socket?.destroy());
-      return true;
-    case 'reset':
-      req.socket.destroy();
-      return true;
-    default:
-      return false;
-  }
 }

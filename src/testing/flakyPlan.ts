@@ -1,32 +1,11 @@
 // The flaky server's failure plan: the ways a call can fail, their shorthands, and the per-tool script of outcomes.
 import { z } from 'zod';
+import { FailureMode, FailureSpec } from '../common/failureShapes.js';
 
-export const FlakyErrorMode = z.enum([
-  'is_error_text',
-  'is_error_structured',
-  'rpc',
-  'hang',
-  'exit',
-  'http_status',
-  'drop',
-  'reset',
-]);
-export type FlakyErrorMode = z.infer<typeof FlakyErrorMode>;
-
-/** How one call fails. `http_status`, `drop` and `reset` need the HTTP host; `exit` needs a process of its own. */
-export const FailureSpec = z.object({
-  error: FlakyErrorMode,
-  /** Error text (`is_error_*`), JSON-RPC message (`rpc`). */
-  text: z.string().optional(),
-  /** JSON-RPC code (`rpc`, default -32603) or exit code (`exit`, default 3). */
-  code: z.number().int().optional(),
-  status: z.number().int().min(400).max(599).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  error_type: z.string().optional(),
-  retry_after: z.number().optional(),
-  suggestions: z.array(z.string()).optional(),
-});
-export type FailureSpec = z.infer<typeof FailureSpec>;
+/** How one call fails; the shapes live in src/common/failureShapes.ts, shared with `retrace chaos-proxy`. */
+export const FlakyErrorMode = FailureMode;
+export type FlakyErrorMode = FailureMode;
+export { FailureSpec };
 
 export const shorthands = {
   unavailable: { error: 'is_error_text', text: 'Service temporarily unavailable' },

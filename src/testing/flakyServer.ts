@@ -10,7 +10,15 @@ import {
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { FlakyControl } from './flakyControl.js';
-import { FlakyArgs, type FailureSpec, type FlakyPlan } from './flakyPlan.js';
+import {
+  JsonRpcFailure,
+  errorText,
+  failureResult,
+  structuredResult as structured,
+  textResult as text,
+} from '../common/failureShapes.js';
+import { waitOrAbort, systemClock } from '../common/clock.js';
+import { FlakyArgs, type FlakyPlan } from './flakyPlan.js';
 
 const FailArgs = z.object({
   kind: z.enum([
@@ -69,75 +77,6 @@ function defineTool<S extends z.ZodType<Record<string, unknown>>>(tool: {
       return tool.run(parsed.data, extra, attempt);
     },
   };
-}
-
-function text(value: string): CallToolResult {
-  return { content: [{ type: 'text', text: value }] };
-}
-
-function structured(value: Record<string, unknown>, isError = false): CallToolResult {
-  return {
-    content: [{ type: 'text', text: JSON.stringify(value) }],
-    structuredContent: value,
-    ...(isError && { isError }),
-  };
-}
-
-function errorText(value: string): CallToolResult {
-  return { ...text(value), isError: true };
-}
-
-/** A JSON-RPC error answer: the SDK sends `code`, `message` and `data` of whatever a handler throws. */
-class JsonRpcFailure extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(true), ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
-  });
-}
-
-async function failWith(spec: FailureSpec, extra: Extra, allowExit: boolean): Promise<CallToolResult> {
-  switch (spec.error) {
-    case 'is_error_text':
-      return errorText(spec.text ?? 'Service temporarily unavailable');
-    case 'is_error_structured': {
-      const error: Record<string, unknown> = { type: spec.error_type ?? 'unavailable' };
-      if (spec.retry_after !== undefined) error['retry_after'] = spec.retry_after;
-      if (spec.suggestions !== undefined) error['suggestions'] = spec.suggestions;
-      const result = structured({ error }, true);
-      return spec.text === undefined ? result : { ...result, content: [{ type: 'text', text: spec.text }] };
-    }
-    case 'rpc':
-      throw new JsonRpcFailure(spec.code ?? -32603, spec.text ?? 'Internal error');
-    case 'hang':
-      await untilAborted(extra.signal);
-      return errorText('cancelled');
-    case 'exit':
-      if (!allowExit) return errorText('exit is disabled in this host (it shares a process with its caller)');
-      process.stderr.write(`flaky: exiting mid-call with code ${spec.code ?? 3}, as planned\n`);
-      process.exit(spec.code ?? 3);
-    // eslint-disable-next-line no-fallthrough -- process.exit never returns
-    case 'http_status':
-    case 'drop':
-    case 'reset':
-      return errorText(`${spec.error} needs the HTTP host`);
-  }
 }
 
 function buildTools(control: FlakyControl): Map<string, FlakyTool> {
@@ -214,14 +153,14 @@ function buildTools(control: FlakyControl): Map<string, FlakyTool> {
       schema: z.object({ ms: z.number().int().min(0) }),
       run: async ({ ms }, extra) => {
         const progressToken = extra._meta?.progressToken;
-        if (!(await sleep(ms / 2, extra.signal))) return errorText('cancelled');
+        if (!(await waitOrAbort(systemClock, ms / 2, extra.signal))) return errorText('cancelled');
         if (progressToken !== undefined) {
           await extra.sendNotification({
             method: 'notifications/progress',
             params: { progressToken, progress: 1, total: 2, message: 'halfway' },
           });
         }
-        if (!(await sleep(ms / 2, extra.signal))) return errorText('cancelled');
+        if (!(await waitOrAbort(systemClock, ms / 2, extra.signal))) return errorText('cancelled');
         return text(`slept ${ms} ms`);
       },
     }),
@@ -280,7 +219,9 @@ export function createFlakyServer(options: FlakyServerOptions = {}): Server {
     const tool = tools.get(name);
     if (!tool) return errorText(`MCP error -32602: Tool ${name} not found`);
     const decision = control.take(extra.sessionId, extra.requestId) ?? control.decide(name, args);
-    if (decision.kind === 'fail') return failWith(decision.spec, extra, allowExit);
+    if (decision.kind === 'fail') {
+      return failureResult(decision.spec, { signal: extra.signal, allowExit, name: 'flaky' });
+    }
     return tool.call(args, extra, decision.attempt);
   });
   server.setRequestHandler(ListResourcesRequestSchema, () => ({

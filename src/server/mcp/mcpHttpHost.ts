@@ -18,11 +18,11 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the host defaults to 127.0.0.1. */
-export function parseListenAddress(text: string): ListenAddress {
+export function parseListenAddress(text: string, flag = '--http'): ListenAddress {
   const match = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(text.trim());
   const port = Number(match?.[2]);
   if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RetraceError(ErrorCode.usage, `--http ${text}: expected PORT or HOST:PORT (e.g. 8765 or 0.0.0.0:8765)`);
+    throw new RetraceError(ErrorCode.usage, `${flag} ${text}: expected PORT or HOST:PORT (e.g. 8765 or 0.0.0.0:8765)`);
   }
   return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
 }
