@@ -64,23 +64,25 @@ function asJsonRpcFailure(error: unknown): JsonRpcFailure {
 export async function serveChaosSession(transport: Transport, options: ChaosSessionOptions): Promise<ChaosSession> {
   const gate = new InitializeGate(transport);
   const init = await gate.waitForInitialize();
-  let server: Server | undefined;
+  /** Set once the upstream is open: the upstream may send requests during its handshake already. */
+  const downstream: { server?: Server } = {};
   let upstream: Upstream;
   try {
     upstream = await openUpstream(options.upstream, init.params, (client) => {
       // Requests and notifications the upstream sends its client go on to the downstream client.
       client.fallbackRequestHandler = async (request, extra) => {
+        const { server } = downstream;
         if (!server) throw new JsonRpcFailure(-32603, 'the proxy is not connected downstream yet');
         const { method, params } = request;
         return forward(
-          (message, requestOptions) => server!.request(message as ServerRequest, ResultSchema, requestOptions),
+          (message, requestOptions) => server.request(message as ServerRequest, ResultSchema, requestOptions),
           { method, params },
           extra.signal,
           (progress) => extra.sendNotification({ method: 'notifications/progress', params: progress }),
         );
       };
-      client.fallbackNotificationHandler = (notification: Notification) =>
-        server ? server.notification(notification as ServerNotification) : Promise.resolve();
+      client.fallbackNotificationHandler = async (notification: Notification) =>
+        downstream.server?.notification(notification as ServerNotification);
     });
   } catch (error) {
     await gate.reject(init.id, -32603, error instanceof Error ? error.message : String(error));
@@ -90,7 +92,7 @@ export async function serveChaosSession(transport: Transport, options: ChaosSess
   const { client } = upstream;
   const upstreamCapabilities = client.getServerCapabilities() ?? {};
   const instructions = client.getInstructions();
-  server = new Server(client.getServerVersion() ?? { name: 'upstream', version: '0.0.0' }, {
+  const server = new Server(client.getServerVersion() ?? { name: 'upstream', version: '0.0.0' }, {
     capabilities: { ...upstreamCapabilities, resources: { ...upstreamCapabilities.resources } },
     ...(instructions === undefined ? {} : { instructions }),
   });
@@ -177,7 +179,7 @@ export async function serveChaosSession(transport: Transport, options: ChaosSess
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await upstream.close();
-      await server?.close().catch(() => undefined);
+      await server.close().catch(() => undefined);
     })());
   let ended = (): void => undefined;
   const closed = new Promise<void>((resolve) => (ended = resolve));
@@ -187,6 +189,7 @@ export async function serveChaosSession(transport: Transport, options: ChaosSess
     void close().then(ended);
   };
   server.onclose = () => void close().then(ended);
+  downstream.server = server;
   await server.connect(gate);
   gate.release();
   return { server, upstream, closed, close: () => close().then(ended) };
