@@ -87,3 +87,13 @@ export {
 export type { CompiledWorkflow, ExecutionPlan, WorkflowProblem } from './workflow/index.js';
 export type { WorkflowFinal, WorkflowHandle, WorkflowSummary } from './actors/workflowHost.js';
 export type { Resolution, ResumeOptions } from './actors/workflowResume.js';
+
+export {
+  ChaosEngine,
+  ChaosPlan,
+  loadChaosPlan,
+  parseChaosPlan,
+  serveChaosSession,
+  startChaosHttpProxy,
+} from './chaos/index.js';
+export type { ChaosHttpProxy, ChaosPlanInput, ChaosReportData, ChaosSession } from './chaos/index.js';
