@@ -10,6 +10,7 @@ import type {
   JSONRPCRequest,
   Notification,
   Progress,
+  ProgressNotification,
   Request,
   Result,
   ServerNotification,
@@ -98,14 +99,32 @@ export async function serveChaosSession(transport: Transport, options: ChaosSess
   });
   // The SDK answers logging/setLevel itself when logging is declared; the upstream should hear it instead.
   server.removeRequestHandler('logging/setLevel');
-  const toUpstream = (request: Request, extra: Extra): Promise<Result> => {
+  /** Where the upstream's progress for a forwarded request goes, by the caller's own progress token. */
+  const progressRoutes = new Map<string | number, (progress: ProgressNotification['params']) => void>();
+  upstream.onProgress = (progress) => progressRoutes.get(progress.progressToken)?.(progress);
+  const toUpstream = async (request: Request, extra: Extra): Promise<Result> => {
     options.engine.report.recordRequest(request.method);
-    return forward(
-      (message, requestOptions) => client.request(message as ClientRequest, ResultSchema, requestOptions),
-      request,
-      extra.signal,
-      (progress) => extra.sendNotification({ method: 'notifications/progress', params: progress }),
-    );
+    // The caller's progress token goes upstream as it is; the upstream's progress comes back under it, in order,
+    // and before the answer.
+    const token = progressTokenOf(request);
+    let progressSent = Promise.resolve();
+    if (token !== undefined) {
+      progressRoutes.set(token, (progress) => {
+        const notification = { method: 'notifications/progress' as const, params: progress };
+        progressSent = progressSent.then(() => extra.sendNotification(notification)).catch(() => undefined);
+      });
+    }
+    try {
+      return await client.request(request as ClientRequest, ResultSchema, {
+        signal: extra.signal,
+        timeout: backstopTimeoutMs,
+      });
+    } catch (error) {
+      throw asJsonRpcFailure(error);
+    } finally {
+      if (token !== undefined) progressRoutes.delete(token);
+      await progressSent;
+    }
   };
   const hasResources = upstreamCapabilities.resources !== undefined;
   server.fallbackRequestHandler = async (jsonRpc: JSONRPCRequest, extra: Extra) => {
@@ -195,23 +214,32 @@ export async function serveChaosSession(transport: Transport, options: ChaosSess
   return { server, upstream, closed, close: () => close().then(ended) };
 }
 
-/** Sends one request on, with the caller's cancellation, and its progress notifications back under their token. */
+function progressTokenOf(request: Request): string | number | undefined {
+  const meta: unknown = request.params?.['_meta'];
+  const token: unknown = typeof meta === 'object' && meta !== null ? Reflect.get(meta, 'progressToken') : undefined;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
+
+/** Sends a request of the upstream on to the downstream client, with its cancellation and progress. */
 async function forward(
   send: (request: Request, options: RequestOptions) => Promise<Result>,
   request: Request,
   signal: AbortSignal,
   sendProgress: (progress: Progress & { progressToken: string | number }) => Promise<void>,
 ): Promise<Result> {
-  const meta: unknown = request.params?.['_meta'];
-  const token: unknown = typeof meta === 'object' && meta !== null ? Reflect.get(meta, 'progressToken') : undefined;
+  const token = progressTokenOf(request);
   const requestOptions: RequestOptions = { signal, timeout: backstopTimeoutMs };
-  if (typeof token === 'string' || typeof token === 'number') {
-    requestOptions.resetTimeoutOnProgress = true;
-    requestOptions.onprogress = (progress) => void sendProgress({ ...progress, progressToken: token }).catch(() => {});
+  let progressSent = Promise.resolve();
+  if (token !== undefined) {
+    requestOptions.onprogress = (progress) => {
+      progressSent = progressSent.then(() => sendProgress({ ...progress, progressToken: token })).catch(() => {});
+    };
   }
   try {
     return await send(request, requestOptions);
   } catch (error) {
     throw asJsonRpcFailure(error);
+  } finally {
+    await progressSent;
   }
 }

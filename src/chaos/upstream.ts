@@ -3,7 +3,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isJSONRPCNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { InitializeRequest, ProgressNotification } from '@modelcontextprotocol/sdk/types.js';
 import { describeError } from '../actors/mcpFailure.js';
 import { ObservedStdioTransport, hasExited, stopChildProcess } from '../actors/mcpProcess.js';
 import { describeServer, isStdioServer, type ServerConfig } from '../actors/serverConfig.js';
@@ -12,6 +13,12 @@ export interface Upstream {
   client: Client;
   /** The command line or URL, for messages. */
   target: string;
+  /**
+   * Sees each progress notification of the upstream as it arrives, before the SDK client handles the messages
+   * after it (the client hands notifications on a tick later than responses, so the last progress of a call
+   * would otherwise come after its answer).
+   */
+  onProgress?: (params: ProgressNotification['params']) => void;
   /** Set when the upstream went away (its process exited, its transport closed) without the proxy closing it. */
   onLost?: (why: string) => void;
   /** SIGKILLs a stdio upstream (the `crash` fault); false for an HTTP upstream. */
@@ -72,6 +79,12 @@ export async function openUpstream(
       ...(config.headers ? { requestInit: { headers: config.headers } } : {}),
     });
   }
+  // The SDK client calls a transport's own onmessage first, synchronously, for every message.
+  transport.onmessage = (message) => {
+    if (isJSONRPCNotification(message) && message.method === 'notifications/progress') {
+      upstream.onProgress?.(message.params as ProgressNotification['params']);
+    }
+  };
   client.onclose = () => {
     if (!closing) upstream.onLost?.('closed the connection');
   };
