@@ -9,7 +9,8 @@ import { createRuntime, type Runtime } from '../../src/actors/runtime.js';
 import type { StdioServerConfig } from '../../src/actors/serverConfig.js';
 import type { ChaosKind, ChaosPlanInput } from '../../src/chaos/chaosPlan.js';
 import { createTestClock } from '../../src/testing/testClock.js';
-import { cliMain, processesMarked, tsxLoader } from '../support/cli.js';
+import { cliMain, tsxLoader } from '../support/cli.js';
+import { processesMarked } from '../support/processGroup.js';
 import { repoRoot } from '../support/servers.js';
 
 const flakyMain = join(repoRoot, 'src', 'testing', 'flakyServerMain.ts');
