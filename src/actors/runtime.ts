@@ -91,6 +91,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     bus: options.bus,
     eventWriter,
     onEnvelope: (envelope) => foldInto(toolMetricsProjection, liveMetrics, envelope),
+    standalone: new Set([BREAKER_RUN_ID]),
     deliver,
   });
   const { record, afterRecorded, durable, recorded } = recorder;
@@ -301,6 +302,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     record: (runId, fact) => record(runId, fact),
     finishRun: recorded,
     durable,
+    unrecordable: recorder.unrecordable,
+    onUnrecordable: recorder.onUnrecordable,
     subscribeRun: recorder.subscribeRun,
     async readRun(runId) {
       if (!store) throw new RetraceError(ErrorCode.store, `cannot read run ${runId}: the runtime has no event store`);

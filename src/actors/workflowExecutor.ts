@@ -49,6 +49,8 @@ export interface ExecutorDeps extends Omit<
   random: RandomSource;
   record(runId: string, fact: WorkflowEmitted): void;
   durable(runId: string): Promise<void>;
+  /** Why the run's events can no longer be recorded (once one failed to be): no step of it starts from then on. */
+  unrecordable?(runId: string): Error | undefined;
   /** The Stately inspector's observer (`retrace run --inspect`); absent, nothing is inspected. */
   inspect?: InspectObserver;
 }
@@ -102,6 +104,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     let actorId = `${frame.prefix}${step.id}`;
     // Unique within the run (a step id may run twice at once, in parallel branches): not across runs.
     for (let n = 2; execution.running.has(actorId); n += 1) actorId = `${frame.prefix}${step.id}~${n}`;
+    const unrecordable = deps.unrecordable?.(execution.runId);
+    if (unrecordable) {
+      // Nothing it did could be recorded: it does not start (its cancel or failure would not be recorded either).
+      return Promise.reject(
+        stepFailure({ message: unrecordable.message, type: 'store', step_id: step.id }, clock.now()),
+      );
+    }
     execution.stepsExecuted += 1;
     const limit = execution.workflow.limits.max_steps;
     if (limit > 0 && execution.stepsExecuted > limit) {

@@ -40,6 +40,10 @@ export interface WorkflowHostDeps {
   durable(runId: string): Promise<void>;
   /** Waits until the run's events are durable and ends its recording. */
   finishRun(runId: string): Promise<void>;
+  /** Why the run's events can no longer be recorded, once one failed to be: no step of it starts from then on. */
+  unrecordable?(runId: string): Error | undefined;
+  /** Calls `listener` at the run's first failure to record: its execution stops there. Returns the unsubscribe. */
+  onUnrecordable?(runId: string, listener: (error: Error) => void): () => void;
   subscribeRun(runId: string, listener: (event: RetraceEvent) => void): () => void;
   /** The run's recorded events in seq order (a resume reads them); throws without a store. */
   readRun(runId: string): Promise<EventEnvelope[]>;
@@ -132,6 +136,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     servers: Object.keys(deps.config.servers),
     record: deps.record,
     durable: deps.durable,
+    ...(deps.unrecordable === undefined ? {} : { unrecordable: deps.unrecordable }),
     ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
   });
 
@@ -195,6 +200,12 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     entry.execution = execution;
     entry.summary.name = workflow.name;
     if (entry.cancelled !== undefined) execution.controller.abort(entry.cancelled);
+    // Work that can never be made durable stops at the first event that could not be recorded: the steps running are
+    // cancelled, none starts (see the executor), and the run ends with the store's error (finishRun throws it).
+    const stopListening = deps.onUnrecordable?.(runId, (error) => {
+      if (execution.cancel) execution.cancel(error.message);
+      else execution.controller.abort(error.message);
+    });
     try {
       const outcome = await executor.runWorkflow(execution, {
         actorId: runId,
@@ -231,6 +242,7 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
       entry.summary.status = 'failed';
       throw error;
     } finally {
+      stopListening?.();
       releaseServers?.();
     }
   }

@@ -294,6 +294,69 @@ describe('a full disk', () => {
     expect(run?.events).toBeGreaterThan(10);
     await log.close();
   }, 90_000);
+  it('stops a workflow at the first event it could not record: the steps after it never run', async () => {
+    const disk = await smallDisk(256 * 1024);
+    const work = await fresh();
+    const lines = join(work, 'lines.txt');
+    const file = join(work, 'lines.yaml');
+    const items = 400;
+    // Each step appends its item to a file outside the full disk (idempotent: it does not wait for its start to be
+    // durable) and prints 2 kB, so that the log fills after some of them.
+    await writeFile(
+      file,
+      [
+        'name: lines',
+        'steps:',
+        '  - type: foreach',
+        `    items: "{{ [1..${items}] }}"`,
+        '    steps:',
+        '      - id: line',
+        '        type: shell_command',
+        '        idempotent: true',
+        `        command: [sh, -c, 'echo "$1" >> "$2"; printf "%02000d" 0', sh, "{{ item }}", ${JSON.stringify(lines)}]`,
+        '      - type: state_update',
+        '        path: last',
+        '        value: "{{ item }}"',
+        '',
+      ].join('\n'),
+    );
+    const dir = join(disk, 'data');
+    const log = await createFileLog({ dir });
+    const runtime = createRuntime({ config: { servers: {} }, store: log });
+    let error: RetraceError;
+    let status: string;
+    try {
+      const handle = runtime.spawn(file);
+      error = await rejection(handle.done);
+      status = handle.snapshot().status;
+    } finally {
+      await runtime.close();
+      await log.close();
+    }
+    expect(error.code).toBe('E_STORE');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^run \\S+ could not be recorded: could not write \\d+ of \\d+ bytes to ${escape(join(dir, segmentFileName(1)))} at byte \\d+: ENOSPC`,
+      ),
+    );
+    expect(status).toBe('failed');
+    const written = (await readFile(lines, 'utf8')).split('\n').filter((line) => line !== '');
+    // The steps ran in order up to where the disk filled, and none after: their lines are absent.
+    expect(written).toEqual(upTo(written.length).map(String));
+    expect(written.length).toBeGreaterThan(5);
+    expect(written.length).toBeLessThan(items);
+    resizeTmpfs(disk, 4 * 1024 * 1024);
+    const reopened = await createFileLog({ dir });
+    const [run] = await reopened.runs();
+    const events = run ? await reopened.read(run.runId) : [];
+    await reopened.close();
+    // The run did not end in the log (nothing was recorded after the failure); at most the step that was running
+    // when the append failed, and the one it had just started, ran past what the log holds.
+    expect(run?.status).toBe('running');
+    const started = events.filter((event) => event.type === 'workflow.step.started' && (event.data as { stepId?: string }).stepId === 'line').length;
+    expect(started).toBeGreaterThan(0);
+    expect(written.length).toBeLessThanOrEqual(started + 2);
+  }, 90_000);
 });
 
 describe('a read-only data directory', () => {
