@@ -350,12 +350,12 @@ describe('a full disk', () => {
     const [run] = await reopened.runs();
     const events = run ? await reopened.read(run.runId) : [];
     await reopened.close();
-    // The run did not end in the log (nothing was recorded after the failure); at most the step that was running
-    // when the append failed, and the one it had just started, ran past what the log holds.
+    // The run did not end in the log (nothing was recorded after the failure). Only the few steps that started while
+    // the failing append was in flight (idempotent steps do not wait for it) ran past what the log holds.
     expect(run?.status).toBe('running');
     const started = events.filter((event) => event.type === 'workflow.step.started' && (event.data as { stepId?: string }).stepId === 'line').length;
     expect(started).toBeGreaterThan(0);
-    expect(written.length).toBeLessThanOrEqual(started + 2);
+    expect(written.length).toBeLessThanOrEqual(started + 5);
   }, 90_000);
 });
 
