@@ -149,7 +149,7 @@ export const workflowResume = defineTool({
     'Continue an interrupted run (its process died) from its log in this server: completed steps are not run again. Refused for a run that ended, waits on an escalation (use workflow_resolve) or is running.',
   input: z.object({
     run_id: RunId,
-    inputs: Inputs.optional().describe('inputs the log redacted, given again'),
+    inputs: Inputs.optional().describe('inputs the log redacted, given again (as `retrace resume --input`)'),
     force: z.boolean().default(false).describe('resume even though the workflow file changed since the run started'),
     wait: z.boolean().default(false).describe('wait until the run ends or escalates'),
     timeout_seconds: TimeoutSeconds,
@@ -177,11 +177,14 @@ export const workflowResume = defineTool({
 export const workflowResolve = defineTool({
   name: 'workflow_resolve',
   description:
-    'Answer the escalation a run waits on: retry (the waiting step runs again), skip (its result is null), abort (it fails; cleanup runs; the run fails) or value (its result is `value`). The run continues in this server; waits until it ends or escalates again unless wait: false.',
+    "Answer the escalation a run waits on: retry (the waiting step runs again), skip (its result is null), abort (it fails; cleanup runs; the run fails) or value (its result is `value`). The run continues in this server; waits until it ends or escalates again unless wait: false. A run whose inputs the log redacted (a secret) needs them given again in `inputs`, unless a live process keeps it (that process has them).",
   input: z.object({
     run_id: RunId,
     action: ResolutionAction,
     value: z.unknown().optional().describe("with action 'value': the waiting step's result"),
+    inputs: Inputs.optional().describe(
+      'inputs the log redacted, given again (as `retrace resolve --input`); not needed when a live process keeps the run',
+    ),
     by: z.string().optional().describe('who resolved it (recorded)'),
     note: z.string().optional().describe('why (recorded)'),
     wait: z.boolean().default(true).describe('wait until the run ends or escalates again'),
@@ -206,6 +209,8 @@ export const workflowResolve = defineTool({
       ...(args.by === undefined ? {} : { by: args.by }),
       ...(args.note === undefined ? {} : { note: args.note }),
     };
+    // Parsed first, so that a bad `inputs` is refused whoever continues the run.
+    const inputs = parseInputsArgument(args.inputs);
     const afterSeq = observed.view.lastSeq;
     if (isOtherProcess(observed)) {
       await sendControlRequest(host.dataDir, {
@@ -217,7 +222,7 @@ export const workflowResolve = defineTool({
       const follow = { wait: args.wait, timeoutSeconds: args.timeout_seconds, afterSeq };
       return await followRun(host, args.run_id, extra, follow);
     }
-    return resolveHere(host, args.run_id, resolution, extra, {
+    return resolveHere(host, args.run_id, resolution, inputs, extra, {
       wait: args.wait,
       timeoutSeconds: args.timeout_seconds,
       afterSeq,
@@ -233,10 +238,11 @@ async function resolveHere(
   host: McpHost,
   runId: string,
   resolution: Resolution,
+  inputs: Record<string, unknown>,
   extra: ToolExtra,
   follow: FollowOptions,
 ): Promise<RunStatus> {
-  const continued = host.runtime.resolve(runId, resolution);
+  const continued = host.runtime.resolve(runId, resolution, { inputs });
   const refused = new AbortController();
   continued.catch(() => refused.abort());
   const stopAt = follow.wait ? undefined : (event: { type: string }) => event.type === 'workflow.resolved';
