@@ -353,7 +353,9 @@ describe('a full disk', () => {
     // The run did not end in the log (nothing was recorded after the failure). Only the few steps that started while
     // the failing append was in flight (idempotent steps do not wait for it) ran past what the log holds.
     expect(run?.status).toBe('running');
-    const started = events.filter((event) => event.type === 'workflow.step.started' && (event.data as { stepId?: string }).stepId === 'line').length;
+    const started = events.filter(
+      (event) => event.type === 'workflow.step.started' && (event.data as { stepId?: string }).stepId === 'line',
+    ).length;
     expect(started).toBeGreaterThan(0);
     expect(written.length).toBeLessThanOrEqual(started + 5);
   }, 90_000);

@@ -177,7 +177,7 @@ export const workflowResume = defineTool({
 export const workflowResolve = defineTool({
   name: 'workflow_resolve',
   description:
-    "Answer the escalation a run waits on: retry (the waiting step runs again), skip (its result is null), abort (it fails; cleanup runs; the run fails) or value (its result is `value`). The run continues in this server; waits until it ends or escalates again unless wait: false. A run whose inputs the log redacted (a secret) needs them given again in `inputs`, unless a live process keeps it (that process has them).",
+    'Answer the escalation a run waits on: retry (the waiting step runs again), skip (its result is null), abort (it fails; cleanup runs; the run fails) or value (its result is `value`). The run continues in this server; waits until it ends or escalates again unless wait: false. A run whose inputs the log redacted (a secret) needs them given again in `inputs`, unless a live process keeps it (that process has them).',
   input: z.object({
     run_id: RunId,
     action: ResolutionAction,
