@@ -29,6 +29,7 @@ export type RetryPlan =
 /** Whether the last failure may be retried on the current tool, and after how long. Same context, same plan. */
 export function planRetry(context: ToolCallContext): RetryPlan {
   const failure = context.lastFailure;
+  if (failure?.kind === 'circuit_open') return planCircuitWait(context);
   if (!failure || !failure.retryable) return { retry: false, reason: 'not_retryable' };
   const policy = context.current.policy;
   if (!policyAllowsRetry(policy, failure)) return { retry: false, reason: 'not_retryable_by_policy' };
@@ -47,6 +48,26 @@ export function planRetry(context: ToolCallContext): RetryPlan {
   const until = context.now + delayMs;
   if (until >= context.targetDeadlineAt) return { retry: false, reason: 'deadline' };
   return { retry: true, delayMs, until, retryAfter, rng };
+}
+
+/**
+ * A call refused by an open circuit goes to its fallbacks (a next tool or the empty answer) or its cache when it has
+ * them. With none, it waits out the breaker's cool-down and asks again, as long as a retry is left and the wait ends
+ * before its deadline: the breaker protects the server from a burst, it should not fail a call that can wait.
+ * The wait is the whole cool-down (the breaker opened at or before now, so the circuit is at least half-open then).
+ */
+function planCircuitWait(context: ToolCallContext): RetryPlan {
+  const hasFallback =
+    nextTarget(context) !== undefined || (!context.cacheTried && context.input.target.policy.cache.enabled);
+  if (hasFallback) return { retry: false, reason: 'not_retryable' };
+  const policy = context.current.policy;
+  if (context.retry.onTarget >= backoffFor(policy, 'circuit_open').maxRetries) {
+    return { retry: false, reason: 'retries_exhausted' };
+  }
+  const delayMs = policy.breaker.cooldownMs;
+  const until = context.now + delayMs;
+  if (until >= context.targetDeadlineAt) return { retry: false, reason: 'deadline' };
+  return { retry: true, delayMs, until, retryAfter: false, rng: context.retry.rng };
 }
 
 /** The attempt timeout in force: the policy's, cut to what is left of the tool's deadline. */
@@ -93,6 +114,7 @@ export function explainDecision(context: ToolCallContext, decision: Decision): s
   const failure = context.lastFailure;
   switch (decision) {
     case 'retry':
+      if (failure?.kind === 'circuit_open') return 'circuit open: waiting out its cool-down';
       return failure?.retryAfterMs !== undefined ? 'retryable; server asked to wait' : 'retryable';
     case 'escalate':
       return (failure && immediateTrigger(failure)) ?? EscalationTrigger.unsafeToRepeat;
