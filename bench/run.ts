@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { BenchOptions, BenchReport, Figure } from './lib/figure.js';
 import { formatTable } from './lib/table.js';
 import * as backoffMemory from './backoffMemory.bench.js';
+import * as chaos from './chaos.bench.js';
 import * as crash from './crash.bench.js';
 import * as fileLog from './fileLog.bench.js';
 import * as jetStream from './jetStream.bench.js';
@@ -24,6 +25,7 @@ const benchmarks: Record<string, (options: BenchOptions) => Promise<BenchReport>
   workflows: workflows.run,
   soak: soak.run,
   crash: crash.run,
+  chaos: chaos.run,
 };
 
 const { values } = parseArgs({
