@@ -82,6 +82,46 @@ describe('runtime on a simulated clock', () => {
     await runtime.close();
   });
 
+  it('waits out an open circuit when the call has no fallback and a retry left, and fails at once when it has none', async () => {
+    let healthy = false;
+    const { runtime, connector, call, clock } = setup(
+      {
+        tools: {
+          primary: {
+            max_retries: 2,
+            retryable: ['transient'],
+            breaker: { minimum_calls: 2, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
+          },
+          nowait: { max_retries: 0, breaker: { minimum_calls: 1, failure_threshold: 0.5, cooldown: '30s' } },
+        },
+      },
+      () => (healthy ? { text: 'ok' } : unavailable),
+    );
+    // Two calls that fail every attempt open the circuit (max_retries 0 for them: only the breaker is under test).
+    for (let i = 0; i < 2; i += 1) {
+      expect((await drive(runtime.callTool('srv', 'primary', {}, { policy: { max_retries: 0 } }), clock)).status).toBe(
+        'failed',
+      );
+    }
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('open');
+    const before = connector.calls.length;
+    healthy = true;
+    const startedAt = clock.now();
+    const waited = await call('primary');
+    expect(waited.status).toBe('succeeded');
+    expect(waited.attempts.map((attempt) => attempt.error?.kind ?? 'ok')).toEqual(['circuit_open', 'ok']);
+    expect(clock.now() - startedAt).toBeGreaterThanOrEqual(30_000);
+    expect(connector.calls.length).toBe(before + 1);
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('closed');
+
+    healthy = false;
+    expect((await call('nowait')).status).toBe('failed');
+    const refused = await call('nowait');
+    expect(refused.status).toBe('failed');
+    expect(refused.attempts.map((attempt) => attempt.error?.kind)).toEqual(['circuit_open']);
+    await runtime.close();
+  });
+
   it('frees the half-open probe slot of a call cancelled mid-attempt', async () => {
     let mode: 'fail' | 'hang' | 'ok' = 'fail';
     const { runtime, call, clock } = setup(
