@@ -332,6 +332,8 @@ export const toolCallMachine = setup({
         { guard: 'cacheWorthReading', target: 'readingCache' },
         { guard: 'nextIsTool', target: 'preparing', actions: ['emitFallbackStarted', 'advanceToNextTool'] },
         { guard: 'nextIsEmpty', target: 'emptyResult', actions: ['emitFallbackStarted', 'answerEmpty'] },
+        // Refused by an open circuit, and the cache had nothing: wait out the cool-down (planRetry says when).
+        { guard: 'canRetry', target: 'backoff', actions: ['scheduleRetry', 'emitBackoffScheduled'] },
         { target: 'exhausted' },
       ],
     },

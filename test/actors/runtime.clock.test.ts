@@ -92,6 +92,12 @@ describe('runtime on a simulated clock', () => {
             retryable: ['transient'],
             breaker: { minimum_calls: 2, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
           },
+          cached: {
+            max_retries: 2,
+            retryable: ['transient'],
+            cache: true,
+            breaker: { minimum_calls: 2, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
+          },
           nowait: { max_retries: 0, breaker: { minimum_calls: 1, failure_threshold: 0.5, cooldown: '30s' } },
         },
       },
@@ -113,6 +119,17 @@ describe('runtime on a simulated clock', () => {
     expect(clock.now() - startedAt).toBeGreaterThanOrEqual(30_000);
     expect(connector.calls.length).toBe(before + 1);
     expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('closed');
+
+    // A read-only tool whose cache has nothing for these arguments: the miss, then the same wait.
+    healthy = false;
+    for (let i = 0; i < 2; i += 1) {
+      await drive(runtime.callTool('srv', 'cached', { n: i }, { policy: { max_retries: 0 } }), clock);
+    }
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/cached')?.state).toBe('open');
+    healthy = true;
+    const missed = await call('cached', { n: 99 });
+    expect(missed.status).toBe('succeeded');
+    expect(missed.attempts.map((attempt) => attempt.error?.kind ?? 'ok')).toEqual(['circuit_open', 'ok']);
 
     healthy = false;
     expect((await call('nowait')).status).toBe('failed');
