@@ -25,6 +25,17 @@ function targetHealth(world: ExampleWorld, deployment: Deployment): DeploymentHe
   return world.deployments.versions[deployment.version] ?? world.deployments.health;
 }
 
+/** The rollout checks are 30 s apart (the seed's monitor); a rollout nobody checks settles after as long. */
+const CHECK_INTERVAL_MS = 30_000;
+
+/** Settles a rollout that has run its course on the clock, whether or not anyone checked it. */
+function settleIfDue(world: ExampleWorld, deployment: Deployment): void {
+  if (deployment.status !== 'in_progress' || deployment.started_at === undefined) return;
+  if (world.clock.now() - deployment.started_at >= world.deployments.checks * CHECK_INTERVAL_MS) {
+    deployment.status = settledStatus[targetHealth(world, deployment)];
+  }
+}
+
 function findDeployment(world: ExampleWorld, deploymentId: string): Deployment {
   const deployment = world.state.deployments.find((candidate) => candidate.deployment_id === deploymentId);
   if (!deployment) throw new ToolFailure(`Deployment ${deploymentId} not found`);
@@ -37,9 +48,10 @@ function view(world: ExampleWorld, deployment: Deployment): Record<string, unkno
   const errorRate = rollingOut ? errorRates[target].rollingOut : errorRates[target].settled;
   const health: DeploymentHealth = rollingOut && target !== 'healthy' ? 'degraded' : target;
   const requests = REQUESTS_PER_CHECK * Math.max(1, deployment.checks);
+  const { started_at: _startedAt, ...shown } = deployment;
   return {
     deployment: {
-      ...deployment,
+      ...shown,
       health: deployment.status === 'rolled_back' ? 'healthy' : health,
       error_rate: errorRate,
       error_rate_threshold: ERROR_RATE_THRESHOLD,
@@ -68,6 +80,7 @@ export const deploymentTools: ExampleTool[] = [
       if (!staging_versions.includes(staging_version)) {
         throw new ToolFailure(`Staging version ${staging_version} not found (staged: ${staging_versions.join(', ')})`);
       }
+      for (const deployment of world.state.deployments) settleIfDue(world, deployment);
       const running = world.state.deployments.find(
         (deployment) => deployment.environment === 'production' && deployment.status === 'in_progress',
       );
@@ -85,11 +98,13 @@ export const deploymentTools: ExampleTool[] = [
         previous_version: previous,
         status: 'in_progress',
         checks: 0,
+        started_at: world.clock.now(),
       };
       world.state.deployments.push(deployment);
       world.state.production_version = staging_version;
       world.recordEffect('promote_to_production_tool', deployment.deployment_id);
-      return { ...deployment };
+      const { started_at: _startedAt, ...shown } = deployment;
+      return shown;
     },
   }),
   defineTool({

@@ -46,6 +46,8 @@ export const Deployment = z.strictObject({
   previous_version: z.string().nullable().default(null),
   status: DeploymentStatus.default('in_progress'),
   checks: z.number().int().min(0).default(0),
+  /** When it was promoted (ms on the server's clock): a rollout settles on its own in time, looked at or not. */
+  started_at: z.number().optional(),
 });
 export type Deployment = z.infer<typeof Deployment>;
 

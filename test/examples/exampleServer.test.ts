@@ -281,4 +281,31 @@ describe('the example server in process', () => {
       await client.close();
     }
   });
+
+  it('settles a rollout nobody checks once its checks’ time has passed, so the next promotion is not refused forever', async () => {
+    const clock = createTestClock(1_735_689_600_000);
+    const host = createExampleHost({ plan: { deployments: { checks: 3 } }, clock });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await createExampleServer(host).connect(serverSide);
+    const client = new Client({ name: 'in-process', version: '0.0.0' });
+    await client.connect(clientSide);
+    try {
+      const promote = () =>
+        client.callTool({
+          name: 'promote_to_production_tool',
+          arguments: { staging_version: 'v1.5.0', approval_token: 'tok' },
+        });
+      const first = await promote();
+      expect(first.isError).toBeFalsy();
+      expect(first.structuredContent).not.toHaveProperty('started_at');
+      clock.advance(89_000);
+      const refused = await promote();
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toMatch(/still rolling out/);
+      clock.advance(1_000);
+      expect((await promote()).isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
 });
