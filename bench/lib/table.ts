@@ -8,13 +8,18 @@ function formatNumber(value: number): string {
   return value.toFixed(2);
 }
 
+/** Shares keep two decimals: 99.9% and 99.895% are a pass and a miss. */
+function formatValue(figure: Figure): string {
+  return figure.unit === '%' ? `${figure.value.toFixed(2)} %` : `${formatNumber(figure.value)} ${figure.unit}`;
+}
+
 function row(figure: Figure): string[] {
   const baseline = figure.baseline
     ? `${figure.baseline.name}: ${formatNumber(figure.baseline.value)} ${figure.unit}`
     : '';
   return [
     figure.name,
-    `${formatNumber(figure.value)} ${figure.unit}`,
+    formatValue(figure),
     figure.target?.text ?? '',
     baseline,
     figure.ratio === undefined ? '' : `${figure.ratio.toFixed(2)}×`,
