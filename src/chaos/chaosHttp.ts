@@ -1,13 +1,10 @@
 // The chaos proxy over Streamable HTTP: each downstream session gets a session of its own upstream; faults below
 // MCP (503, 429 with Retry-After, a dropped connection) are answered here before the session's transport sees them.
-import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { HttpServerConfig } from '../actors/serverConfig.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { answerOverHttp } from '../common/failureShapes.js';
-import { rpcError, sendJson } from '../common/httpJson.js';
-import { createMcpSessionRouter } from '../common/mcpSessionRouter.js';
+import { createMcpSessionRouter, listenMcpRouter } from '../common/mcpSessionRouter.js';
 import { ChaosEngine } from './chaosEngine.js';
 import { injectionFor, type ChaosHit } from './chaosFaults.js';
 import type { ChaosPlan } from './chaosPlan.js';
@@ -79,27 +76,15 @@ export async function startChaosHttpProxy(options: ChaosHttpOptions): Promise<Ch
     },
   });
 
-  const httpServer = createHttpServer((req, res) => {
-    router.handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, rpcError(-32603, String(error)));
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { address, port } = httpServer.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const listening = await listenMcpRouter(router, options.host ?? '127.0.0.1', options.port ?? 0);
 
   return {
-    url: `http://${host}:${port}/mcp`,
+    url: listening.url,
     engine,
     async close() {
       await router.closeAll();
       await Promise.all([...sessions].map((session) => session.close()));
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 // Stateful MCP sessions over Streamable HTTP on node:http: each request goes to its session's transport, a POSTed
 // `initialize` without a session opens one; shared by `retrace mcp --http` and the flaky / example test servers.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { readBody, rpcError, sendJson } from './httpJson.js';
@@ -69,6 +70,38 @@ export function createMcpSessionRouter(options: McpSessionRouterOptions): McpSes
       const open = [...sessions.values()];
       sessions.clear();
       await Promise.all(open.map((transport) => transport.close()));
+    },
+  };
+}
+
+export interface ListeningRouter {
+  /** `http://HOST:PORT/mcp` as bound (an IPv6 address in brackets). */
+  url: string;
+  /** Closes the router's sessions, every connection, and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Serves the router over node:http on `host:port` (0: a free port); an error a request throws is a JSON-RPC 500. */
+export async function listenMcpRouter(router: McpSessionRouter, host: string, port: number): Promise<ListeningRouter> {
+  const httpServer = createServer((req, res) => {
+    router.handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent)
+        sendJson(res, 500, rpcError(-32603, error instanceof Error ? error.message : String(error)));
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const bound = httpServer.address() as AddressInfo;
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return {
+    url: `http://${shownHost}:${bound.port}/mcp`,
+    async close() {
+      await router.closeAll();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
 }

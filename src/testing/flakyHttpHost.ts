@@ -1,11 +1,8 @@
 // Hosts the flaky server over Streamable HTTP and injects the failures below MCP (HTTP statuses, dropped and reset sockets).
-import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import { answerOverHttp } from '../common/failureShapes.js';
-import { rpcError, sendJson } from '../common/httpJson.js';
-import { createMcpSessionRouter } from '../common/mcpSessionRouter.js';
+import { createMcpSessionRouter, listenMcpRouter } from '../common/mcpSessionRouter.js';
 import { FlakyControl } from './flakyControl.js';
 import type { FlakyPlan } from './flakyPlan.js';
 import { createFlakyServer } from './flakyServer.js';
@@ -55,27 +52,13 @@ export async function startFlakyHttpServer(options: FlakyHttpOptions = {}): Prom
     },
   });
 
-  const httpServer = createHttpServer((req, res) => {
-    router.handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, rpcError(-32603, String(error)));
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { address, port } = httpServer.address() as AddressInfo;
+  const listening = await listenMcpRouter(router, options.host ?? '127.0.0.1', options.port ?? 0);
 
   return {
-    url: `http://${address}:${port}/mcp`,
+    url: listening.url,
     control,
     expireSessions: () => router.closeAll(),
     sessionCount: () => router.size(),
-    async close() {
-      await router.closeAll();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    },
+    close: () => listening.close(),
   };
 }

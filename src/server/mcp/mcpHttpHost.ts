@@ -1,10 +1,8 @@
 // `retrace mcp --http [HOST:]PORT`: the MCP server over Streamable HTTP (stateful sessions) at /mcp. Loopback by
 // default; any other address needs a bearer token, and every request without it is refused with 401.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
 import { bearerTokenMatches, rpcError, sendJson } from '../../common/httpJson.js';
-import { createMcpSessionRouter } from '../../common/mcpSessionRouter.js';
+import { createMcpSessionRouter, listenMcpRouter } from '../../common/mcpSessionRouter.js';
 import type { McpHost } from './mcpHost.js';
 import { createRetraceMcpServer } from './mcpServer.js';
 
@@ -55,25 +53,9 @@ export async function startMcpHttpServer(
     connect: (transport) => createRetraceMcpServer(host).connect(transport),
   });
 
-  const httpServer = createServer((req, res) => {
-    router.handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        sendJson(res, 500, rpcError(-32603, error instanceof Error ? error.message : String(error)));
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(address.port, address.host, () => resolve());
-  });
-  const bound = httpServer.address() as AddressInfo;
-  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const listening = await listenMcpRouter(router, address.host, address.port);
   return {
-    url: `http://${shownHost}:${bound.port}/mcp`,
-    async close() {
-      await router.closeAll();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    },
+    url: listening.url,
+    close: () => listening.close(),
   };
 }
