@@ -33,6 +33,7 @@ import { createWorkflowHost } from './workflowHost.js';
 import { createWorkflowServers } from './workflowServers.js';
 import {
   BREAKER_RUN_ID,
+  DEFAULT_KEEP_ENDED_RUNS,
   DEFAULT_MAX_RUNNING_WORKFLOWS,
   type CallOptions,
   type RecordedOutcome,
@@ -41,7 +42,7 @@ import {
   type RuntimeOptions,
 } from './runtimeTypes.js';
 
-export { BREAKER_RUN_ID, DEFAULT_MAX_RUNNING_WORKFLOWS } from './runtimeTypes.js';
+export { BREAKER_RUN_ID, DEFAULT_KEEP_ENDED_RUNS, DEFAULT_MAX_RUNNING_WORKFLOWS } from './runtimeTypes.js';
 export type { CallOptions, RecordedOutcome, Runtime, RuntimeEvent, RuntimeOptions } from './runtimeTypes.js';
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
@@ -316,6 +317,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(options.connector ? {} : { attachServers: (workflow: CompiledWorkflow) => workflowServers.attach(workflow) }),
     ...(supervisor ? { onRunStarted: supervisor.started, onRunEnded: supervisor.ended } : {}),
     maxRunning: options.maxRunningWorkflows ?? DEFAULT_MAX_RUNNING_WORKFLOWS,
+    keepEnded: options.keepEndedRuns ?? DEFAULT_KEEP_ENDED_RUNS,
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   });
 

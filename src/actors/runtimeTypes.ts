@@ -39,6 +39,11 @@ export interface RuntimeOptions {
    */
   maxRunningWorkflows?: number;
   /**
+   * How many ended runs `list()` keeps (1,000 by default), the oldest let go first: a runtime that runs for months
+   * holds its running and waiting runs, not every run it ever ran. The store lists them all (`store.runs()`).
+   */
+  keepEndedRuns?: number;
+  /**
    * XState's inspection observer, given to every actor the runtime creates (workflows, steps, tool calls,
    * breakers): what `retrace run --inspect` attaches the Stately inspector with. Absent, nothing is inspected.
    */
@@ -47,6 +52,8 @@ export interface RuntimeOptions {
 
 /** The default bound on workflow runs executing at once in one runtime. */
 export const DEFAULT_MAX_RUNNING_WORKFLOWS = 500;
+/** How many ended runs a runtime's `list()` keeps by default. */
+export const DEFAULT_KEEP_ENDED_RUNS = 1_000;
 
 export interface CallOptions {
   /** Policy overrides for this call, in config form (`{ max_retries: 0 }`). */
@@ -98,7 +105,7 @@ export interface Runtime {
   resumable(): Promise<string[]>;
   /** Answers the escalation a run waits on (`workflow.resolved`) and continues it in this runtime. */
   resolve(runId: string, resolution: Resolution, options?: ResumeOptions): Promise<WorkflowFinal>;
-  /** The workflows this runtime is running or has run. */
+  /** The workflows this runtime is running or waiting on a person, and the last `keepEndedRuns` that ended. */
   list(): WorkflowSummary[];
   readonly config: RuntimeConfig;
   readonly clock: Clock;

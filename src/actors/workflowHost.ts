@@ -65,6 +65,8 @@ export interface WorkflowHostDeps {
    * included). Bounds memory when thousands are spawned together. Unbounded when absent or 0.
    */
   maxRunning?: number;
+  /** How many ended runs (not waiting on a person) `list()` keeps, the oldest let go first. */
+  keepEnded: number;
   /** The Stately inspector's observer, given to every workflow and step actor. */
   inspect?: InspectObserver;
 }
@@ -125,6 +127,8 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
   const { clock } = deps;
   const newRunId = createEventIdFactory({ clock, random: deps.random });
   const entries = new Map<string, Entry>();
+  /** Runs that ended and wait on nobody, oldest first: beyond `keepEnded` they leave `entries` (and memory). */
+  const ended = new Set<string>();
   const admission = createAdmission(deps.maxRunning ?? 0);
   /** Every execution until it settled (its run given up by `onRunEnded` included): `close` waits for them all. */
   const executing = new Set<Promise<WorkflowFinal>>();
@@ -247,8 +251,21 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
     }
   }
 
+  /** Counts the entry among the ended runs and lets the oldest go beyond `keepEnded` (its handle keeps working). */
+  function forgetEnded(entry: Entry): void {
+    const { runId } = entry.summary;
+    if (entries.get(runId) !== entry || entry.summary.status === 'running') return;
+    ended.add(runId);
+    for (const oldest of ended) {
+      if (ended.size <= deps.keepEnded) break;
+      ended.delete(oldest);
+      if (entries.get(oldest)?.summary.status !== 'running') entries.delete(oldest);
+    }
+  }
+
   /** Runs the execution; a run that ended (not waiting on a person) lets its subscribers go. */
   function launch(entry: Entry, start: () => Promise<Start>): Promise<WorkflowFinal> {
+    ended.delete(entry.summary.runId);
     entry.summary.status = 'running';
     entry.final = undefined;
     const done = execute(entry, start);
@@ -260,9 +277,10 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
         (final) => final.status !== 'escalated',
         () => true,
       )
-      .then((ended) => {
-        if (!ended) return;
+      .then((isEnded) => {
+        if (!isEnded) return;
         for (const unsubscribe of entry.unsubscribers.splice(0)) unsubscribe();
+        forgetEnded(entry);
       })
       .catch(() => undefined);
     void done.catch(() => (entry.summary.status = 'failed'));

@@ -108,7 +108,10 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
     onSegmentClosed: (segment, size, crc) =>
       distrusted.has(segment) || steppedOver.some((damaged) => damaged.segment === segmentFileName(segment))
         ? Promise.resolve()
-        : writeIndexFile(dir, segment, size, crc, index).catch(() => undefined),
+        : writeIndexFile(dir, segment, size, crc, index).then(
+            () => index.segmentsOnDiskNow([segment]),
+            () => undefined,
+          ),
     onRecord(event, segment, offset, frameBytes) {
       index.add(event, segment, offset, frameBytes);
     },
@@ -208,8 +211,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
         try {
           await writer.roll();
           const affected = new Set<number>();
-          for (const runId of removed)
-            for (const segment of index.runs.get(runId)?.segments ?? []) affected.add(segment);
+          for (const runId of removed) for (const segment of index.segmentsOf(runId)) affected.add(segment);
           const sealed = [...affected].filter((segment) => segment !== writer.segment);
           const rewritten = await compactSegments(dir, sealed, removed);
           handles.retire();
@@ -217,6 +219,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
           index = rescanned.index;
           steppedOver = rescanned.report.corrupt;
           for (const { segment, size, crc } of rewritten) await writeIndexFile(dir, segment, size, crc, index);
+          index.segmentsOnDiskNow(rewritten.map(({ segment }) => segment));
         } finally {
           release();
         }

@@ -1,5 +1,6 @@
 // The file log's in-memory index: per run, where each event sits (segment, offset, frame length) and its summary.
 import { terminalStatus, type RunSummary } from './eventStore.js';
+import { ColdRuns } from './fileLogColdRuns.js';
 
 /** What the index needs of an event: its header fields, never its data. */
 export interface IndexedFields {
@@ -18,13 +19,27 @@ export interface SegmentRunSummary {
   terminal: RunSummary['status'] | undefined;
 }
 
+/**
+ * One run's records in one segment, held in memory: the active segment's, and a running run's. A finished run's are
+ * packed into typed arrays (16 bytes a record) until the segment's index file takes them.
+ */
+export interface ResidentPart {
+  segment: number;
+  summary: SegmentRunSummary;
+  offsets: number[] | Float64Array;
+  frameBytes: number[] | Uint32Array;
+  seqs: number[] | Uint32Array;
+}
+
 export interface RunEntries {
   summary: RunSummary;
-  bySegment: Map<number, SegmentRunSummary>;
-  segments: number[];
-  offsets: number[];
-  frameBytes: number[];
-  seqs: number[];
+  /**
+   * Sealed segments whose index file lists this run's positions, which memory then no longer holds: a finished
+   * run costs its summary and these numbers, however many events it had. Reads fetch them from the index file.
+   */
+  onDisk: number[];
+  /** Positions held here, in segment order; undefined once every part is on disk. */
+  resident: ResidentPart[] | undefined;
 }
 
 export interface SegmentChunk {
@@ -34,45 +49,75 @@ export interface SegmentChunk {
   summary: SegmentRunSummary;
 }
 
+/** Where one run's records are: parts held in memory, and segments whose index file holds the rest. */
+export interface RunLocation {
+  resident: readonly ResidentPart[];
+  onDisk: readonly number[];
+}
+
+/**
+ * The file log's in-memory index. Memory grows with the runs, not with their events: once a segment's index file is
+ * written, the positions of the finished runs in it are dropped here and read from that file when the run is read.
+ * Running runs keep theirs (they are read on resume), and so does the active segment (its index file is not written).
+ */
 export class FileLogIndex {
-  readonly runs = new Map<string, RunEntries>();
+  private readonly runs = new Map<string, RunEntries>();
+  /** Segments whose index file is written and vouches for them. */
+  private readonly segmentsOnDisk = new Set<number>();
+  /** Runs that hold positions in memory: where a sealed segment's finished runs are looked for. */
+  private readonly residentRuns = new Set<RunEntries>();
+  /** Finished runs wholly in a contiguous range of segments on disk: their summary and that range, packed. */
+  private readonly cold = new ColdRuns();
   eventCount = 0;
 
-  add(fields: IndexedFields, segment: number, offset: number, frameBytes: number): void {
-    let entries = this.runs.get(fields.runId);
+  private entriesFor(runId: string, first: { ts: number; type: string }): RunEntries {
+    let entries = this.runs.get(runId);
+    const cold = entries ? undefined : this.cold.take(runId);
+    if (cold) {
+      entries = { summary: cold.summary, onDisk: segmentRange(cold), resident: undefined };
+      this.runs.set(runId, entries);
+    }
     if (!entries) {
       entries = {
         summary: {
-          runId: fields.runId,
+          runId,
           status: 'running',
           events: 0,
           lastSeq: 0,
-          firstTs: fields.ts,
-          lastTs: fields.ts,
-          lastType: fields.type,
+          firstTs: first.ts,
+          lastTs: first.ts,
+          lastType: first.type,
         },
-        bySegment: new Map(),
-        segments: [],
-        offsets: [],
-        frameBytes: [],
-        seqs: [],
+        onDisk: [],
+        resident: undefined,
       };
-      this.runs.set(fields.runId, entries);
+      this.runs.set(runId, entries);
     }
-    entries.segments.push(segment);
-    entries.offsets.push(offset);
-    entries.frameBytes.push(frameBytes);
-    entries.seqs.push(fields.seq);
+    return entries;
+  }
+
+  private residentPart(entries: RunEntries, segment: number, summary: SegmentRunSummary): ResidentPart {
+    const last = entries.resident?.at(-1);
+    if (last?.segment === segment) return last;
+    const part: ResidentPart = { segment, summary, offsets: [], frameBytes: [], seqs: [] };
+    (entries.resident ??= []).push(part);
+    this.residentRuns.add(entries);
+    return part;
+  }
+
+  add(fields: IndexedFields, segment: number, offset: number, frameBytes: number): void {
+    const entries = this.entriesFor(fields.runId, fields);
     const terminal = terminalStatus(fields.type);
-    const inSegment = entries.bySegment.get(segment);
-    if (inSegment) {
+    const fresh: SegmentRunSummary = { firstTs: fields.ts, lastTs: fields.ts, lastType: fields.type, terminal };
+    const part = this.residentPart(entries, segment, fresh);
+    if (part.summary !== fresh) {
+      const inSegment = part.summary;
       inSegment.firstTs = Math.min(inSegment.firstTs, fields.ts);
       inSegment.lastTs = Math.max(inSegment.lastTs, fields.ts);
       inSegment.lastType = fields.type;
       inSegment.terminal = terminal ?? inSegment.terminal;
-    } else {
-      entries.bySegment.set(segment, { firstTs: fields.ts, lastTs: fields.ts, lastType: fields.type, terminal });
     }
+    appendTo(part, offset, frameBytes, fields.seq);
     const summary = entries.summary;
     summary.events += 1;
     summary.lastSeq = Math.max(summary.lastSeq, fields.seq);
@@ -81,38 +126,17 @@ export class FileLogIndex {
     summary.lastType = fields.type;
     summary.status = terminal ?? summary.status;
     this.eventCount += 1;
+    if (terminal !== undefined && terminal !== 'running') this.release(entries);
   }
 
   /** Adds what an index file says one segment holds of a run (segments are added in log order). */
   addSegment(runId: string, segment: number, chunk: SegmentChunk): void {
     const { offsets, frameBytes, seqs, summary: inSegment } = chunk;
-    let entries = this.runs.get(runId);
-    if (!entries) {
-      entries = {
-        summary: {
-          runId,
-          status: 'running',
-          events: 0,
-          lastSeq: 0,
-          firstTs: inSegment.firstTs,
-          lastTs: inSegment.lastTs,
-          lastType: inSegment.lastType,
-        },
-        bySegment: new Map(),
-        segments: [],
-        offsets: [],
-        frameBytes: [],
-        seqs: [],
-      };
-      this.runs.set(runId, entries);
-    }
-    entries.bySegment.set(segment, { ...inSegment });
+    const entries = this.entriesFor(runId, { ts: inSegment.firstTs, type: inSegment.lastType });
+    const part = this.residentPart(entries, segment, { ...inSegment });
     for (let i = 0; i < offsets.length; i += 1) {
-      entries.segments.push(segment);
-      entries.offsets.push(offsets[i] ?? 0);
-      entries.frameBytes.push(frameBytes[i] ?? 0);
       const seq = seqs[i] ?? 0;
-      entries.seqs.push(seq);
+      appendTo(part, offsets[i] ?? 0, frameBytes[i] ?? 0, seq);
       if (seq > entries.summary.lastSeq) entries.summary.lastSeq = seq;
     }
     const summary = entries.summary;
@@ -124,27 +148,94 @@ export class FileLogIndex {
     this.eventCount += offsets.length;
   }
 
-  /** Everything one segment holds, run by run: the content of its index file. */
+  /**
+   * The segments' index files are written (or were found trusted): the finished runs' positions in them leave memory.
+   * Never for a segment still being appended to, whose index file would be written again from what is held here.
+   */
+  segmentsOnDiskNow(segments: Iterable<number>): void {
+    for (const segment of segments) this.segmentsOnDisk.add(segment);
+    for (const entries of this.residentRuns) this.release(entries);
+  }
+
+  /** Drops a finished run's parts that sit in segments on disk. */
+  private release(entries: RunEntries): void {
+    const resident = entries.resident;
+    if (!resident || entries.summary.status === 'running') return;
+    const kept = resident.filter((part) => !this.segmentsOnDisk.has(part.segment));
+    for (const part of kept) pack(part);
+    if (kept.length === resident.length) return;
+    for (const part of resident) if (this.segmentsOnDisk.has(part.segment)) entries.onDisk.push(part.segment);
+    entries.onDisk.sort((a, b) => a - b);
+    if (kept.length > 0) {
+      entries.resident = kept;
+      return;
+    }
+    entries.resident = undefined;
+    this.residentRuns.delete(entries);
+    const onDisk = [...new Set(entries.onDisk)];
+    const [firstSegment, lastSegment] = [onDisk[0] ?? 0, onDisk.at(-1) ?? 0];
+    // A run with gaps between its segments keeps its list: a range would send its reads through segments without it.
+    if (lastSegment - firstSegment + 1 !== onDisk.length) return;
+    this.runs.delete(entries.summary.runId);
+    this.cold.put({ summary: entries.summary, firstSegment, lastSegment });
+  }
+
+  /** Where the run's records are, or undefined for a run the log does not hold. */
+  locate(runId: string): RunLocation | undefined {
+    const entries = this.runs.get(runId);
+    if (entries) return { resident: entries.resident ?? [], onDisk: entries.onDisk };
+    const cold = this.cold.get(runId);
+    return cold && { resident: [], onDisk: segmentRange(cold) };
+  }
+
+  /** The segments holding the run's records, in order. */
+  segmentsOf(runId: string): number[] {
+    const entries = this.runs.get(runId);
+    if (!entries) {
+      const cold = this.cold.get(runId);
+      return cold ? segmentRange(cold) : [];
+    }
+    const segments = [...entries.onDisk, ...(entries.resident ?? []).map((part) => part.segment)];
+    return [...new Set(segments)].sort((a, b) => a - b);
+  }
+
+  /** Everything one segment holds, run by run: the content of its index file (never a segment already on disk). */
   segmentChunks(segment: number): [string, SegmentChunk][] {
     const chunks: [string, SegmentChunk][] = [];
-    for (const [runId, entries] of this.runs) {
-      const inSegment = entries.bySegment.get(segment);
-      if (!inSegment) continue;
-      const chunk: SegmentChunk = { offsets: [], frameBytes: [], seqs: [], summary: inSegment };
-      for (let i = 0; i < entries.segments.length; i += 1) {
-        if (entries.segments[i] !== segment) continue;
-        chunk.offsets.push(entries.offsets[i] ?? 0);
-        chunk.frameBytes.push(entries.frameBytes[i] ?? 0);
-        chunk.seqs.push(entries.seqs[i] ?? 0);
-      }
-      chunks.push([runId, chunk]);
+    for (const entries of this.residentRuns) {
+      const part = entries.resident?.find((candidate) => candidate.segment === segment);
+      if (!part) continue;
+      const { offsets, frameBytes, seqs, summary } = part;
+      const chunk = { offsets: [...offsets], frameBytes: [...frameBytes], seqs: [...seqs], summary };
+      chunks.push([entries.summary.runId, chunk]);
     }
     return chunks;
   }
 
   summaries(): RunSummary[] {
-    return [...this.runs.values()].map((entries) => ({ ...entries.summary }));
+    // The cold runs finished first: listed first, close to the order the runs began in.
+    return [...this.cold.summaries(), ...[...this.runs.values()].map((entries) => ({ ...entries.summary }))];
   }
+}
+
+function appendTo(part: ResidentPart, offset: number, frameBytes: number, seq: number): void {
+  // A packed part grows again only when its finished run goes on (a resolution) within the same segment.
+  if (!Array.isArray(part.offsets)) part.offsets = [...part.offsets];
+  if (!Array.isArray(part.frameBytes)) part.frameBytes = [...part.frameBytes];
+  if (!Array.isArray(part.seqs)) part.seqs = [...part.seqs];
+  (part.offsets as number[]).push(offset);
+  (part.frameBytes as number[]).push(frameBytes);
+  (part.seqs as number[]).push(seq);
+}
+
+function pack(part: ResidentPart): void {
+  if (Array.isArray(part.offsets)) part.offsets = Float64Array.from(part.offsets);
+  if (Array.isArray(part.frameBytes)) part.frameBytes = Uint32Array.from(part.frameBytes);
+  if (Array.isArray(part.seqs)) part.seqs = Uint32Array.from(part.seqs);
+}
+
+function segmentRange({ firstSegment, lastSegment }: { firstSegment: number; lastSegment: number }): number[] {
+  return Array.from({ length: lastSegment - firstSegment + 1 }, (_, i) => firstSegment + i);
 }
 
 /**

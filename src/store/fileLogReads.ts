@@ -7,6 +7,7 @@ import type { StoredEvent } from './eventStore.js';
 import type { FileLogIndex } from './fileLogIndex.js';
 import { decodeRecord } from './fileLogRecord.js';
 import { corruptionError, walkRecords, type DamagedRecord } from './fileLogRecovery.js';
+import { onDiskPositions, type Positions } from './fileLogOnDisk.js';
 import { listSegmentsIfAny, parsePosition, segmentFileName } from './fileLogSegment.js';
 import type { PinnedSegment, ReadGate, SegmentHandles } from './fileLogReaders.js';
 
@@ -37,6 +38,8 @@ export interface LogReads {
 
 export function createLogReads(deps: LogReadsDeps): LogReads {
   const { dir, handles, gate, readChunkBytes } = deps;
+  /** Finished runs' positions in sealed segments, which the index leaves to their index files. */
+  const onDisk = onDiskPositions(dir);
 
   /**
    * Damage a read met that the scan at open did not report (a sealed segment trusted by its index file): an error
@@ -44,6 +47,7 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
    */
   const damagedOnRead = async (segment: number, offset: number, bytes: number, reason: string): Promise<never> => {
     deps.distrust?.(segment);
+    onDisk.clear();
     await removeIndexFile(dir, segment).catch(() => undefined);
     throw corruptionError(dir, { segment: segmentFileName(segment), offset, bytes, reason }, false);
   };
@@ -55,31 +59,52 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
     return JSON.parse(bytes.toString('utf8', decoded.jsonStart, decoded.jsonEnd)) as EventEnvelope;
   };
 
+  let readingIndex: FileLogIndex | undefined;
+
   const readRun = async (runId: string, fromSeq: number): Promise<EventEnvelope[]> => {
     // The run's positions and its segment files are taken together, so a retention cannot slip in between.
     const snapshot = await gate.shared(async () => {
-      const entries = deps.index().runs.get(runId);
-      if (!entries) return undefined;
-      const picked: number[] = [];
-      for (const [i, seq] of entries.seqs.entries()) if (seq >= fromSeq) picked.push(i);
-      const ranges: { segment: number; start: number; end: number; members: number[] }[] = [];
-      for (const i of picked) {
-        const segment = entries.segments[i] ?? 0;
-        const start = entries.offsets[i] ?? 0;
-        const end = start + (entries.frameBytes[i] ?? 0);
-        const last = ranges.at(-1);
-        if (last && last.segment === segment && start >= last.end && start - last.end <= COALESCE_GAP_BYTES) {
-          last.end = end;
-          last.members.push(i);
-        } else {
-          ranges.push({ segment, start, end, members: [i] });
+      const index = deps.index();
+      // A retention replaces the index after rewriting segments: index files read before describe other bytes.
+      if (index !== readingIndex) onDisk.clear();
+      readingIndex = index;
+      const located = index.locate(runId);
+      if (!located) return undefined;
+      const segments = [...new Set([...located.onDisk, ...located.resident.map((part) => part.segment)])];
+      const pinned = new Map((await handles.pinAll(segments)).map((pin) => [pin.segment, pin]));
+      const parts: { segment: number; positions: Positions }[] = [];
+      try {
+        for (const segment of located.onDisk) {
+          parts.push({ segment, positions: await onDisk.of(pinned.get(segment) as PinnedSegment, runId) });
+        }
+      } catch (error) {
+        for (const pin of pinned.values()) pin.release();
+        throw error;
+      }
+      for (const part of located.resident) parts.push({ segment: part.segment, positions: part });
+      parts.sort((a, b) => a.segment - b.segment);
+      const ranges: { segment: number; start: number; end: number; members: [number, number, number][] }[] = [];
+      for (const { segment, positions } of parts) {
+        const { offsets, frameBytes, seqs } = positions;
+        for (let i = 0; i < seqs.length; i += 1) {
+          const seq = seqs[i] ?? 0;
+          if (seq < fromSeq) continue;
+          const start = offsets[i] ?? 0;
+          const bytes = frameBytes[i] ?? 0;
+          const member: [number, number, number] = [start, bytes, seq];
+          const last = ranges.at(-1);
+          if (last && last.segment === segment && start >= last.end && start - last.end <= COALESCE_GAP_BYTES) {
+            last.end = start + bytes;
+            last.members.push(member);
+          } else {
+            ranges.push({ segment, start, end: start + bytes, members: [member] });
+          }
         }
       }
-      const pinned = await handles.pinAll([...new Set(ranges.map((range) => range.segment))]);
-      return { entries, ranges, pinned: new Map(pinned.map((pin) => [pin.segment, pin])) };
+      return { ranges, pinned };
     });
     if (!snapshot) return [];
-    const { entries, ranges, pinned } = snapshot;
+    const { ranges, pinned } = snapshot;
     try {
       const chunks = await Promise.all(
         ranges.map(async (range) => {
@@ -88,17 +113,14 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
           const { bytesRead } = await handle.read(buffer, 0, buffer.length, range.start);
           const bytes = buffer.subarray(0, bytesRead);
           const events: EventEnvelope[] = [];
-          for (const i of range.members) {
-            const offset = entries.offsets[i] ?? 0;
+          for (const [offset, frameBytes, seq] of range.members) {
             const decoded = decodeAt(bytes, offset - range.start);
-            if ('reason' in decoded)
-              return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, decoded.reason);
+            if ('reason' in decoded) return damagedOnRead(range.segment, offset, frameBytes, decoded.reason);
             // A whole record, but another one than the index says (a damaged index file that still parsed).
-            const seq = entries.seqs[i];
             if (decoded.runId !== runId || decoded.seq !== seq) {
               const found = `run ${String(decoded.runId)} seq ${String(decoded.seq)}`;
               const reason = `the index says run ${runId} seq ${String(seq)} is here, the record is ${found}`;
-              return damagedOnRead(range.segment, offset, entries.frameBytes[i] ?? 0, reason);
+              return damagedOnRead(range.segment, offset, frameBytes, reason);
             }
             events.push(decoded);
           }

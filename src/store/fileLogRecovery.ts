@@ -150,6 +150,8 @@ export async function recoverLog(
   const report: RecoveryReport = { segments: segments.length, events: 0, corrupt: [] };
   let lastSegmentBytes = 0;
   let lastSegmentCrc = 0;
+  /** Sealed segments whose index file vouches for them: what memory need not hold of their finished runs. */
+  const onDisk: number[] = [];
   for (const [position, segment] of segments.entries()) {
     const isLast = position === segments.length - 1;
     const name = segmentFileName(segment);
@@ -158,6 +160,7 @@ export async function recoverLog(
       const trusted = await readIndexFile(dir, segment, size, undefined);
       if (trusted) {
         for (const [runId, chunk] of trusted) index.addSegment(runId, segment, chunk);
+        onDisk.push(segment);
         continue;
       }
     }
@@ -166,6 +169,8 @@ export async function recoverLog(
     const listed = await readIndexFile(dir, segment, bytes.length, wholeCrc);
     if (listed) {
       for (const [runId, chunk] of listed) index.addSegment(runId, segment, chunk);
+      // The last segment is appended to again: its index file will be rewritten from what memory holds.
+      if (!isLast) onDisk.push(segment);
       if (isLast) {
         lastSegmentBytes = bytes.length;
         lastSegmentCrc = wholeCrc;
@@ -200,6 +205,7 @@ export async function recoverLog(
       }
     }
   }
+  index.segmentsOnDiskNow(onDisk);
   report.events = index.eventCount;
   return { index, report, segments, lastSegmentBytes, lastSegmentCrc };
 }
