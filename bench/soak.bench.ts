@@ -22,6 +22,29 @@ ${tools.map((tool, index) => `  - { id: s${index}, type: mcp_call, tool: ${tool}
 /** Transient failures per attempt: a 503 (unavailable) or a lock conflict, both retried. */
 const faultRate = 0.2;
 const concurrency = 200;
+/** Step latencies kept for the percentiles: a uniform sample of this many, so the bench itself does not grow. */
+const latencySampleSize = 20_000;
+
+/** A uniform random sample of at most `size` of the values offered (Vitter's algorithm R), seeded. */
+function reservoir(size: number, seed: number): { offer(value: number): void; values: number[] } {
+  const values: number[] = [];
+  let seen = 0;
+  let state = seed;
+  return {
+    values,
+    offer(value) {
+      seen += 1;
+      if (values.length < size) {
+        values.push(value);
+        return;
+      }
+      const next = nextRandom(state);
+      state = next.state;
+      const slot = Math.floor(next.value * seen);
+      if (slot < size) values[slot] = value;
+    },
+  };
+}
 
 /** Answers from memory after a short real delay; a seeded share of attempts fail transiently. */
 function faultyConnector(seed: number): McpConnector {
@@ -73,7 +96,7 @@ interface SoakResult {
   failed: number;
   steps: number;
   attempts: number;
-  stepLatencyMs: number[];
+  stepLatencyMs: ReturnType<typeof reservoir>;
   samples: Sample[];
 }
 
@@ -98,7 +121,7 @@ async function soak(seconds: number): Promise<SoakResult> {
     failed: 0,
     steps: 0,
     attempts: 0,
-    stepLatencyMs: [],
+    stepLatencyMs: reservoir(latencySampleSize, 7),
     samples: [],
   };
   const began = performance.now();
@@ -126,7 +149,7 @@ async function soak(seconds: number): Promise<SoakResult> {
         else if (event.type === 'toolcall.attempt.started') result.attempts += 1;
         else if (event.type === 'workflow.step.succeeded') {
           const at = started.get(event.data.stepId);
-          if (at !== undefined) result.stepLatencyMs.push(performance.now() - at);
+          if (at !== undefined) result.stepLatencyMs.offer(performance.now() - at);
           result.steps += 1;
         }
       });
@@ -162,7 +185,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const result = await soak(seconds);
   const rss = growth(result.samples, 'rssKb');
   const heap = growth(result.samples, 'heapKb');
-  const latency = [...result.stepLatencyMs].sort((a, b) => a - b);
+  const latency = [...result.stepLatencyMs.values].sort((a, b) => a - b);
   const stepsPerSecond = result.steps / seconds;
   const recovered = result.workflows === 0 ? 0 : ((result.workflows - result.failed) / result.workflows) * 100;
   return {
