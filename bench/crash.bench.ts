@@ -1,7 +1,8 @@
 // Issue 7's crash suite as a benchmark: the crash campaign (test/support/crashCampaign.ts) over every seed 000 example
 // and the crash-resume workflow, 200 SIGKILLs of `retrace run` / `resume` / `resolve` (1,000 with --long). Reports the
 // kills, the runs, each kind of violation (target 0), the share of runs resumable to their uninterrupted end (target
-// 100%) and the wall time.
+// 100%), the runs whose error text drifted with the external world (status checks cut by a kill: reported, no target)
+// and the wall time.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       onRun: (runReport) => {
         for (const violation of runReport.violations)
           process.stderr.write(`\n${violation.kind} ${violation.run}: ${violation.message}`);
+        if (runReport.externalDrift !== undefined)
+          process.stderr.write(`\nexternalDrift ${runReport.run}: ${runReport.externalDrift}`);
       },
     });
     const figure = figuresOf(benchmark);
@@ -46,6 +49,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           zero,
         ),
         figure('runs resumable to the uninterrupted end', resumable, '%', { target: { atLeast: 100 } }),
+        figure('of them, error text drifted (status checks cut by a kill)', report.externalDrift.length, 'count'),
         figure('wall time', report.wallMs / 1000, 's'),
       ],
       details: {
@@ -53,6 +57,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         resolutions: report.resolutions,
         violations: report.violations,
         violationList: report.violationList,
+        externalDrift: report.externalDrift,
         printedNotDurable: report.printedNotDurable,
         perScenario: report.perScenario,
       },

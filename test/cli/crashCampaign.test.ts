@@ -27,8 +27,9 @@ describe('the crash suite (short)', () => {
         env: workspace.marker,
       });
       console.info(
-        `crash suite: ${report.kills} kills, ${report.runs} runs, ${report.processes} processes, ${report.resolutions} resolutions`,
+        `crash suite: ${report.kills} kills, ${report.runs} runs, ${report.processes} processes, ${report.resolutions} resolutions, ${report.externalDrift.length} external drift(s)`,
       );
+      for (const drift of report.externalDrift) console.info(`external drift ${drift.run}: ${drift.message}`);
       expect(report.violationList).toEqual([]);
       expect(report.kills).toBeGreaterThanOrEqual(30);
       expect(report.resumableRuns).toBe(report.runs);

@@ -4,15 +4,21 @@
 // crash raises as a person would, and counts what went wrong against an uninterrupted run of the same plan.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { runLogState } from '../../src/actors/workflowResume.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import { runChild, seededRandom, type ChildRun, type KillPoint } from './crashChild.js';
 import {
-  attemptsPerTool,
-  countBy,
+  checkAgainst,
+  checkCalls,
+  RunState,
+  violationKinds,
+  type Baseline,
+  type Violation,
+  type ViolationKind,
+} from './crashChecks.js';
+import { recordedAnswers } from './crashJudge.js';
+import {
   lastEscalation,
-  nonIdempotentTools,
   readEffectsLog,
   readRun,
   readServerState,
@@ -24,25 +30,7 @@ import {
 import { answerEscalation } from './crashPerson.js';
 import type { CrashScenario } from './crashScenarios.js';
 
-export const violationKinds = [
-  /** A step whose `workflow.step.succeeded` was durable after a kill is no longer succeeded in the log. */
-  'completedStepLost',
-  /** A step started again (or its command ran again) after its success was durable. */
-  'completedStepRerun',
-  /** A non-idempotent call or command took effect (or was sent) more often than the uninterrupted run, a person's retries aside. */
-  'nonIdempotentRepeat',
-  /** The run did not end as the uninterrupted run does (status, state, result, error, waiting step), or a process failed. */
-  'notResumable',
-  /** The server received more calls of a non-idempotent tool than the log recorded attempts of it. */
-  'unrecordedCall',
-] as const;
-export type ViolationKind = (typeof violationKinds)[number];
-
-export interface Violation {
-  kind: ViolationKind;
-  run: string;
-  message: string;
-}
+export { violationKinds, type Violation, type ViolationKind };
 
 export interface RunReport {
   scenario: string;
@@ -55,6 +43,11 @@ export interface RunReport {
   resolutions: string[];
   end: RunEnd;
   resumable: boolean;
+  /**
+   * The end matched the uninterrupted run's but for its error's numbers, because status checks a kill cut after they
+   * reached the server had moved the (simulated) world on: not a violation, reported apart. See crashJudge.ts.
+   */
+  externalDrift?: string;
   violations: Violation[];
   /** `workflow.step.succeeded` lines a killed process printed that were not in the log after it (stdout is a live feed). */
   printedNotDurable: number;
@@ -85,6 +78,8 @@ export interface CampaignReport {
   runs: number;
   processes: number;
   resumableRuns: number;
+  /** Resumable runs whose error text drifted with the external world (cut status checks), each with its evidence. */
+  externalDrift: Array<{ run: string; message: string }>;
   violations: Record<ViolationKind, number>;
   /** Every violation, with its run and what was seen. */
   violationList: Violation[];
@@ -92,14 +87,6 @@ export interface CampaignReport {
   resolutions: number;
   perScenario: Record<string, { runs: number; kills: number; end: RunEnd }>;
   wallMs: number;
-}
-
-/** An uninterrupted run of a scenario: what every crashed run of it must end with. */
-interface Baseline {
-  end: RunEnd;
-  eventCount: number;
-  starts: Map<string, number>;
-  server: ServerSeen;
 }
 
 const runId = 'crash-run';
@@ -114,21 +101,6 @@ interface RunContext {
   timeScale: number;
   env: Record<string, string>;
   baseline?: Baseline;
-}
-
-class RunState {
-  readonly violations: Violation[] = [];
-  private readonly reported = new Set<string>();
-  /** Per tool or command step: the person's retries. */
-  readonly retries = new Map<string, number>();
-
-  constructor(private readonly run: string) {}
-
-  violate(kind: ViolationKind, subject: string, message: string): void {
-    if (this.reported.has(`${kind}:${subject}`)) return;
-    this.reported.add(`${kind}:${subject}`);
-    this.violations.push({ kind, run: this.run, message });
-  }
 }
 
 function killPoint(random: () => number, remainingEvents: number): KillPoint {
@@ -251,7 +223,7 @@ async function crashRun(
   }
   const end = runEnd(runId, events);
   checkCalls(run, events, server);
-  if (baseline) checkAgainst(run, baseline, end, events, server);
+  const externalDrift = baseline ? checkAgainst(run, baseline, end, events, server) : undefined;
   const report: RunReport = {
     scenario: scenario.name,
     run: context.name,
@@ -261,63 +233,12 @@ async function crashRun(
     resolutions,
     end,
     resumable: !run.violations.some((violation) => violation.kind === 'notResumable'),
+    ...(externalDrift === undefined ? {} : { externalDrift }),
     violations: run.violations,
     printedNotDurable,
     wallMs: performance.now() - began,
   };
   return { report, events, server };
-}
-
-/** The server saw no call of a non-idempotent tool the log did not record an attempt of (durable before it is sent). */
-function checkCalls(run: RunState, events: readonly EventEnvelope[], server: ServerSeen): void {
-  const attempts = attemptsPerTool(events);
-  for (const [tool, calls] of Object.entries(server.calls)) {
-    if (!nonIdempotentTools.has(tool)) continue;
-    const recorded = attempts.get(tool) ?? 0;
-    if (calls > recorded)
-      run.violate(
-        'unrecordedCall',
-        tool,
-        `${tool}: the server got ${calls} calls, the log recorded ${recorded} attempts`,
-      );
-  }
-}
-
-function checkAgainst(
-  run: RunState,
-  baseline: Baseline,
-  end: RunEnd,
-  events: readonly EventEnvelope[],
-  server: ServerSeen,
-): void {
-  if (!isDeepStrictEqual(end, baseline.end)) {
-    const text = (value: RunEnd) => JSON.stringify(value).slice(0, 600);
-    run.violate('notResumable', 'end', `ended ${text(end)}; the uninterrupted run ended ${text(baseline.end)}`);
-  }
-  for (const [actor, starts] of startsAfterSuccess(events)) {
-    const designed = baseline.starts.get(actor) ?? 0;
-    if (starts > designed)
-      run.violate('completedStepRerun', actor, `${actor} started ${starts - designed} more time(s) after it succeeded`);
-  }
-  const effects = countBy(server.effects, (effect) => effect.tool);
-  const baselineEffects = countBy(baseline.server.effects, (effect) => effect.tool);
-  for (const tool of nonIdempotentTools) {
-    const made = effects.get(tool) ?? 0;
-    if (made > (baselineEffects.get(tool) ?? 0))
-      run.violate(
-        'nonIdempotentRepeat',
-        `${tool}:effects`,
-        `${tool} took effect ${made} times, ${baselineEffects.get(tool) ?? 0} uninterrupted`,
-      );
-    const calls = server.calls[tool] ?? 0;
-    const allowed = (baseline.server.calls[tool] ?? 0) + (run.retries.get(tool) ?? 0);
-    if (calls > allowed)
-      run.violate(
-        'nonIdempotentRepeat',
-        `${tool}:calls`,
-        `${tool} was called ${calls} times, ${allowed} allowed (uninterrupted, plus a person's retries)`,
-      );
-  }
 }
 
 async function baselineOf(
@@ -340,7 +261,14 @@ async function baselineOf(
     );
   }
   await rm(dir, { recursive: true, force: true });
-  return { end: report.end, eventCount: events.length, starts: startsAfterSuccess(events), server };
+  return {
+    end: report.end,
+    eventCount: events.length,
+    starts: startsAfterSuccess(events),
+    server,
+    answers: recordedAnswers(events),
+    serverCalls: server.calls,
+  };
 }
 
 /** Runs the campaign: a baseline per scenario, then crashed runs, scenario after scenario, until `kills` kills. */
@@ -404,6 +332,11 @@ export async function runCrashCampaign(options: CampaignOptions): Promise<Campai
     runs: reports.length,
     processes: reports.reduce((sum, report) => sum + report.processes, 0),
     resumableRuns: reports.filter((report) => report.resumable).length,
+    externalDrift: reports.flatMap((report) =>
+      report.resumable && report.externalDrift !== undefined
+        ? [{ run: report.run, message: report.externalDrift }]
+        : [],
+    ),
     violations: Object.fromEntries(
       violationKinds.map((kind) => [kind, violationList.filter((v) => v.kind === kind).length]),
     ) as Record<ViolationKind, number>,

@@ -65,6 +65,11 @@ export const nonIdempotentTools: ReadonlySet<string> = new Set(
     .map((tool) => tool.name),
 );
 
+/** The example tools annotated read-only: a repeat changes nothing the caller owns (a status check may still move on). */
+export const readOnlyTools: ReadonlySet<string> = new Set(
+  exampleTools.filter((tool) => tool.annotations.readOnlyHint === true).map((tool) => tool.name),
+);
+
 /** What a run ended with, as the log says: the parts an uninterrupted run of the same plan must give too. */
 export interface RunEnd {
   status: string;
