@@ -14,6 +14,7 @@ function detailsOf(report: ChaosCampaignReport): Record<string, unknown> {
     transientFaultedRuns: report.transientFaultedRuns,
     transientFaultedRecovered: report.transientFaultedRecovered,
     permanentFaults: report.permanentFaults,
+    lockWaitsOnServerHint: report.lockWaitsOnServerHint,
     byWorkflow: report.byWorkflow,
     unrecovered: report.unrecovered.slice(0, 20),
     injected: report.proxy.injected,

@@ -28,12 +28,33 @@ function targetHealth(world: ExampleWorld, deployment: Deployment): DeploymentHe
 /** The rollout checks are 30 s apart (the seed's monitor); a rollout nobody checks settles after as long. */
 const CHECK_INTERVAL_MS = 30_000;
 
+/** When a rollout settles on the clock, whether or not anyone checks it (undefined for a state without `started_at`). */
+function settlesAt(world: ExampleWorld, deployment: Deployment): number | undefined {
+  if (deployment.started_at === undefined) return undefined;
+  return deployment.started_at + world.deployments.checks * CHECK_INTERVAL_MS;
+}
+
 /** Settles a rollout that has run its course on the clock, whether or not anyone checked it. */
 function settleIfDue(world: ExampleWorld, deployment: Deployment): void {
-  if (deployment.status !== 'in_progress' || deployment.started_at === undefined) return;
-  if (world.clock.now() - deployment.started_at >= world.deployments.checks * CHECK_INTERVAL_MS) {
-    deployment.status = settledStatus[targetHealth(world, deployment)];
-  }
+  const dueAt = settlesAt(world, deployment);
+  if (deployment.status !== 'in_progress' || dueAt === undefined) return;
+  if (world.clock.now() >= dueAt) deployment.status = settledStatus[targetHealth(world, deployment)];
+}
+
+/**
+ * The refusal of a promotion while `running` rolls out: a lock conflict that says when to try again — the whole
+ * seconds until the rollout settles on the clock, as a deployment service answering 409 with Retry-After would —
+ * so a caller waits for it instead of spending its retries on a wait it cannot shorten.
+ */
+function rolloutConflict(world: ExampleWorld, running: Deployment): ToolFailure {
+  const message = `Deployment ${running.deployment_id} is still rolling out: concurrent deployment conflict`;
+  const dueAt = settlesAt(world, running);
+  if (dueAt === undefined) return new ToolFailure(message, { type: 'conflict' });
+  const retryAfterSeconds = Math.max(1, Math.ceil((dueAt - world.clock.now()) / 1000));
+  return new ToolFailure(`${message}; retry after ${retryAfterSeconds} s, when it settles`, {
+    type: 'conflict',
+    retryAfterSeconds,
+  });
 }
 
 function findDeployment(world: ExampleWorld, deploymentId: string): Deployment {
@@ -84,11 +105,7 @@ export const deploymentTools: ExampleTool[] = [
       const running = world.state.deployments.find(
         (deployment) => deployment.environment === 'production' && deployment.status === 'in_progress',
       );
-      if (running && !dry_run) {
-        throw new ToolFailure(
-          `Deployment ${running.deployment_id} is still rolling out: concurrent deployment conflict`,
-        );
-      }
+      if (running && !dry_run) throw rolloutConflict(world, running);
       const previous = world.state.production_version;
       if (dry_run) return { status: 'dry_run', staging_version, current_version: previous, would_replace: previous };
       const deployment: Deployment = {

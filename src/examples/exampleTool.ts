@@ -10,7 +10,7 @@ import type {
 import type { z } from 'zod';
 import type { FailureSpec } from '../testing/flakyPlan.js';
 import type { ExampleFaults } from './exampleFaults.js';
-import type { ExampleWorld } from './exampleWorld.js';
+import type { ExampleWorld, ToolFailureDetails } from './exampleWorld.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -48,6 +48,16 @@ export function structured(value: Record<string, unknown>, isError = false): Cal
     structuredContent: value,
     ...(isError && { isError }),
   };
+}
+
+/**
+ * A failure the tool explains: its message as text (what a person, or a client that reads only text, sees) and as
+ * structured content with its type and, when it has one, the wait it asks for (`retry_after`, in seconds).
+ */
+export function explainedFailure(message: string, details: ToolFailureDetails): CallToolResult {
+  const error: Record<string, unknown> = { type: details.type, message };
+  if (details.retryAfterSeconds !== undefined) error['retry_after'] = details.retryAfterSeconds;
+  return { content: [{ type: 'text', text: message }], structuredContent: { error }, isError: true };
 }
 
 function errorText(text: string): CallToolResult {

@@ -7,9 +7,32 @@ import type { ExamplePlan } from './examplePlan.js';
 import { ExampleState } from './exampleState.js';
 import { sampleSchedules } from './scheduleRules.js';
 
-/** A tool's failure, thrown from its handler: the SDK's McpServer answers it as an `isError` result with this text. */
+/** What a tool says about its failure beyond the text, as a real server's structured error would. */
+export interface ToolFailureDetails {
+  /** `error.type` of the answer (`conflict`, …). */
+  type: string;
+  /** How long the caller should wait before trying again, in seconds (`error.retry_after`). */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * A tool's failure, thrown from its handler: the SDK's McpServer answers it as an `isError` result with this text;
+ * one with details is answered by the example server with the text and `{error: {type, message, retry_after}}`.
+ */
 export class ToolFailure extends Error {
   override readonly name = 'ToolFailure';
+
+  constructor(
+    message: string,
+    readonly details?: ToolFailureDetails,
+  ) {
+    super(message);
+  }
+}
+
+/** A ToolFailure by its name, not `instanceof`: true across duplicate copies of this module too. */
+export function isToolFailure(value: unknown): value is ToolFailure {
+  return value instanceof Error && value.name === 'ToolFailure';
 }
 
 export interface ExampleWorldOptions {

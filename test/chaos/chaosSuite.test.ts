@@ -13,4 +13,14 @@ describe('chaos suite', () => {
     expect(percent(report.transientOnlyRecovered, report.transientOnlyRuns)).toBe(100);
     expect(report.permanentFailedFast).toBe(report.permanentFaults);
   }, 60_000);
+
+  it('waits out a rollout that an escalated run left behind, as long as the server says, instead of giving up', async () => {
+    // At 8% permanent faults deployment runs escalate after promoting; their rollouts stay in progress until they
+    // settle (60 s), and the next promotion meets a lock conflict longer than its own backoff (8 retries ≈ 30 s).
+    // Before the conflict said when to retry, 4 of these transient-only runs ended escalated.
+    const report = await runChaosCampaign({ runs: 150, seed: 1, concurrency: 12, permanentRate: 0.08 });
+    expect(report.unrecovered).toEqual([]);
+    expect(report.lockWaitsOnServerHint).toBeGreaterThan(0);
+    expect(report.permanentFailedFast).toBe(report.permanentFaults);
+  }, 60_000);
 });

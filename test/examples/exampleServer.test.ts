@@ -302,6 +302,10 @@ describe('the example server in process', () => {
       const refused = await promote();
       expect(refused.isError).toBe(true);
       expect(JSON.stringify(refused.content)).toMatch(/still rolling out/);
+      // It says when to try again: the rollout (3 checks × 30 s) settles 1 s from now.
+      expect(refused.structuredContent).toEqual({
+        error: { type: 'conflict', message: expect.stringMatching(/retry after 1 s/), retry_after: 1 },
+      });
       clock.advance(1_000);
       expect((await promote()).isError).toBeFalsy();
     } finally {

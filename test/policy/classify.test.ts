@@ -127,6 +127,23 @@ describe('seed table 1: transient errors are retried', () => {
           raw: tool('failed', { error: { code: 'DEADLOCK' } }),
           expected: { ...transient, kind: 'lock', rule: 'default:structured-lock@error.code' },
         },
+        {
+          evidence: 'HTTP 409 with Retry-After (the lock is held for a known time)',
+          raw: http(409, { 'retry-after': '30' }),
+          expected: { ...transient, kind: 'lock', retryAfterMs: 30_000, rule: 'default:http-409' },
+        },
+        {
+          evidence: 'a tool result with error.type "conflict" and retry_after seconds',
+          raw: tool('Deployment dep-0001 is still rolling out: concurrent deployment conflict', {
+            error: { type: 'conflict', retry_after: 60 },
+          }),
+          expected: { ...transient, kind: 'lock', retryAfterMs: 60_000, rule: 'default:structured-lock@error.type' },
+        },
+        {
+          evidence: 'a conflict whose text alone says when to retry',
+          raw: tool('Deployment dep-0001 is still rolling out: concurrent deployment conflict; retry after 42 s'),
+          expected: { ...transient, kind: 'lock', retryAfterMs: 42_000, rule: 'default:text-lock' },
+        },
       ],
       'a retryable lock',
     );

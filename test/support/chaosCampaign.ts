@@ -43,6 +43,8 @@ export interface RunVerdict {
   permanentFaults: number;
   /** A permanent failure retried on the same tool: the attempts that followed it (0 when failed fast). */
   retriedAfterPermanent: number;
+  /** Retries after a lock conflict that waited as long as the server asked (a rollout another run left behind). */
+  lockWaitsOnServerHint: number;
 }
 
 export interface ChaosCampaignReport {
@@ -56,6 +58,8 @@ export interface ChaosCampaignReport {
   /** Permanent failures met by calls, and those not retried on their tool (escalated, failed, or fallen back). */
   permanentFaults: number;
   permanentFailedFast: number;
+  /** Retries after a lock conflict that waited as long as the server asked, over all runs. */
+  lockWaitsOnServerHint: number;
   /** End statuses of the transient-only runs that did not succeed, per workflow: what to look at. */
   unrecovered: Array<{ workflow: string; runId: string; status: RunEnd; reason: string }>;
   byWorkflow: Record<string, Partial<Record<RunEnd, number>>>;
@@ -102,16 +106,25 @@ export function judgeRun(workflow: string, final: WorkflowFinal, events: readonl
     faults: 0,
     permanentFaults: 0,
     retriedAfterPermanent: 0,
+    lockWaitsOnServerHint: 0,
   };
   /** Per call id: the tool whose last attempt failed permanently. */
   const permanentOn = new Map<string, string>();
+  /** Per call id: the kind of its last failed attempt. */
+  const lastKind = new Map<string, string | undefined>();
   for (const event of events) {
-    if (!event.type.startsWith('toolcall.attempt.')) continue;
-    const data = event.data as { server?: string; tool?: string; failure?: { class?: string } };
     const callId = event.actorId;
+    if (event.type === 'toolcall.backoff.scheduled') {
+      const { retryAfter } = event.data as { retryAfter?: boolean };
+      if (retryAfter === true && lastKind.get(callId) === 'lock') verdict.lockWaitsOnServerHint += 1;
+      continue;
+    }
+    if (!event.type.startsWith('toolcall.attempt.')) continue;
+    const data = event.data as { server?: string; tool?: string; failure?: { class?: string; kind?: string } };
     const target = `${data.server}/${data.tool}`;
     if (event.type === 'toolcall.attempt.failed') {
       verdict.faults += 1;
+      lastKind.set(callId, data.failure?.kind);
       if (data.failure?.class === 'permanent') {
         verdict.permanentFaults += 1;
         permanentOn.set(callId, target);
@@ -204,6 +217,7 @@ function summarize(
     transientFaultedRecovered: 0,
     permanentFaults: 0,
     permanentFailedFast: 0,
+    lockWaitsOnServerHint: 0,
     unrecovered: [],
     byWorkflow: {},
     proxy,
@@ -215,6 +229,7 @@ function summarize(
     ends[verdict.status] = (ends[verdict.status] ?? 0) + 1;
     report.permanentFaults += verdict.permanentFaults;
     report.permanentFailedFast += verdict.permanentFaults - verdict.retriedAfterPermanent;
+    report.lockWaitsOnServerHint += verdict.lockWaitsOnServerHint;
     if (verdict.permanentFaults > 0) continue;
     const recovered = verdict.status === 'succeeded';
     report.transientOnlyRuns += 1;
