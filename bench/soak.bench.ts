@@ -9,6 +9,7 @@ import { createRuntime, type Runtime } from '../src/actors/runtime.js';
 import { systemClock } from '../src/common/clock.js';
 import { nextRandom } from '../src/policy/random.js';
 import { createFileLog, type FileLog } from '../src/store/fileLog.js';
+import { FileLogIndex } from '../src/store/fileLogIndex.js';
 import { parseWorkflowText } from '../src/workflow/loadWorkflow.js';
 import { figuresOf, type BenchOptions, type BenchReport } from './lib/figure.js';
 import { median, percentile } from './lib/stats.js';
@@ -98,9 +99,20 @@ interface SoakResult {
   attempts: number;
   stepLatencyMs: ReturnType<typeof reservoir>;
   samples: Sample[];
+  /** Runs the retention removed. */
+  removedRuns: number;
 }
 
-async function soak(seconds: number): Promise<SoakResult> {
+/**
+ * How the soak keeps its log: as a long-lived deployment does, finished runs older than `retainMs` are removed every
+ * `everyMs` (`FileLog.retain`); or, with no retention, the log and its run list grow for the whole soak.
+ */
+interface Retention {
+  retainMs: number;
+  everyMs: number;
+}
+
+async function soak(seconds: number, retention: Retention | undefined): Promise<SoakResult> {
   const dir = await mkdtemp(join(tmpdir(), 'retrace-bench-soak-'));
   const log: FileLog = await createFileLog({ dir, durability: 'batch' });
   const fast = { base_delay: '2ms', max_delay: '20ms' };
@@ -123,6 +135,7 @@ async function soak(seconds: number): Promise<SoakResult> {
     attempts: 0,
     stepLatencyMs: reservoir(latencySampleSize, 7),
     samples: [],
+    removedRuns: 0,
   };
   const began = performance.now();
   const deadline = began + seconds * 1000;
@@ -140,6 +153,16 @@ async function soak(seconds: number): Promise<SoakResult> {
     });
   };
   const sampler = setInterval(sample, 1000);
+  let retaining: Promise<unknown> = Promise.resolve();
+  const retainer =
+    retention &&
+    setInterval(() => {
+      retaining = retaining
+        .then(() => log.retain(retention.retainMs))
+        .then((removed) => {
+          result.removedRuns += removed.removedRuns;
+        });
+    }, retention.everyMs);
   const lane = async (): Promise<void> => {
     while (performance.now() < deadline) {
       const handle = runtime.spawn(workflow);
@@ -164,6 +187,8 @@ async function soak(seconds: number): Promise<SoakResult> {
     sample();
   } finally {
     clearInterval(sampler);
+    clearInterval(retainer);
+    await retaining;
     await runtime.close();
     await log.close();
     await rm(dir, { recursive: true, force: true });
@@ -172,22 +197,64 @@ async function soak(seconds: number): Promise<SoakResult> {
 }
 
 /** Memory growth from the end of the warm-up (the first quarter) to the end: the median of the second quarter's samples against the last quarter's. */
-function growth(samples: Sample[], field: 'rssKb' | 'heapKb'): { early: number; late: number } {
+function growth(samples: Sample[], field: 'rssKb' | 'heapKb' | 'steps'): { early: number; late: number } {
   const quarter = Math.max(1, Math.floor(samples.length / 4));
   const early = median(samples.slice(quarter, 2 * quarter).map((sample) => sample[field]));
   const late = median(samples.slice(-quarter).map((sample) => sample[field]));
   return { early, late };
 }
 
+/**
+ * What the file log's index keeps of a finished run whose segment's index file is written (the run list's entry):
+ * heap used after a full GC with that many runs indexed, against the empty index, per run. Needs `--expose-gc`.
+ */
+function indexBytesPerFinishedRun(): { runs: number; bytes: number } {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  const runs = 100_000;
+  const heapAfterGc = (): number => {
+    collect?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const before = heapAfterGc();
+  const index = new FileLogIndex();
+  const ts = Date.now();
+  for (let run = 0; run < runs; run += 1) {
+    // A ULID-like id, as the runtime makes them, and the soak workflow's share of events.
+    const runId = `01JD${run.toString(36).toUpperCase().padStart(22, '0')}`;
+    for (let seq = 1; seq <= 30; seq += 1) {
+      const type = seq === 30 ? 'workflow.succeeded' : 'toolcall.attempt.started';
+      index.add({ runId, seq, ts: ts + run + seq, type }, 1 + Math.floor(run / 5_000), run * 30 + seq, 300);
+    }
+  }
+  index.segmentsOnDiskNow(Array.from({ length: runs / 5_000 }, (_, i) => i + 1));
+  const after = heapAfterGc();
+  if (index.summaries().length !== runs) throw new Error('the index lost runs');
+  return { runs, bytes: collect ? (after - before) / runs : Number.NaN };
+}
+
+/** What the soak keeps: finished runs older than 20 s leave the log every 10 s. */
+const retention: Retention = { retainMs: 20_000, everyMs: 10_000 };
+
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const figure = figuresOf(benchmark);
   const seconds = options.long ? 600 : 40;
-  const result = await soak(seconds);
+  const result = await soak(seconds, retention);
   const rss = growth(result.samples, 'rssKb');
   const heap = growth(result.samples, 'heapKb');
   const latency = [...result.stepLatencyMs.values].sort((a, b) => a - b);
   const stepsPerSecond = result.steps / seconds;
   const recovered = result.workflows === 0 ? 0 : ((result.workflows - result.failed) / result.workflows) * 100;
+  // The same soak with no retention: the log, and the run list the index keeps of it, grow for the whole run.
+  const unretained = await soak(seconds, undefined);
+  const unretainedHeap = growth(unretained.samples, 'heapKb');
+  const perRun = indexBytesPerFinishedRun();
+  const memory = (run: SoakResult) =>
+    run.samples.map((sample) => ({
+      atS: Number(sample.atS.toFixed(1)),
+      rssKb: Math.round(sample.rssKb),
+      heapKb: Math.round(sample.heapKb),
+      steps: sample.steps,
+    }));
   return {
     benchmark,
     figures: [
@@ -199,29 +266,40 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       figure('runs that succeeded without a person', recovered, '%', { target: { atLeast: 99.9 } }),
       figure('step latency p50 (started → succeeded, retries included)', percentile(latency, 0.5) * 1000, 'µs'),
       figure('step latency p99', percentile(latency, 0.99) * 1000, 'µs'),
-      figure('RSS, last quarter of the run', rss.late, 'KB', {
+      figure('RSS, last quarter of the run (retention: runs ended 20 s ago)', rss.late, 'KB', {
         baseline: { name: 'second quarter', value: rss.early },
         target: { ratioAtMost: 1.1 },
       }),
-      figure('heap used, last quarter of the run', heap.late, 'KB', {
+      figure('heap used, last quarter of the run (same)', heap.late, 'KB', {
         baseline: { name: 'second quarter', value: heap.early },
         target: { ratioAtMost: 1.1 },
       }),
+      figure('heap used, last quarter, no retention', unretainedHeap.late, 'KB', {
+        baseline: { name: 'second quarter', value: unretainedHeap.early },
+      }),
+      figure(
+        `index heap per finished run in sealed segments (${perRun.runs.toLocaleString('en-US')} runs)`,
+        perRun.bytes,
+        'B',
+      ),
     ],
     details: {
       seconds,
       concurrency,
       faultRate,
+      retention,
       workflows: result.workflows,
       failed: result.failed,
+      removedRuns: result.removedRuns,
       steps: result.steps,
       attempts: result.attempts,
-      samples: result.samples.map((sample) => ({
-        atS: Number(sample.atS.toFixed(1)),
-        rssKb: Math.round(sample.rssKb),
-        heapKb: Math.round(sample.heapKb),
-        steps: sample.steps,
-      })),
+      samples: memory(result),
+      unretained: {
+        workflows: unretained.workflows,
+        failed: unretained.failed,
+        steps: unretained.steps,
+        samples: memory(unretained),
+      },
     },
   };
 }

@@ -1,6 +1,6 @@
 // One measured figure, the baseline it is read against, and the target it must meet.
 
-export type Unit = 'µs' | 'ms' | 's' | 'calls/s' | 'steps/s' | 'KB' | '%' | 'count';
+export type Unit = 'µs' | 'ms' | 's' | 'calls/s' | 'steps/s' | 'KB' | 'B' | '%' | 'count';
 
 /** What a figure must reach: an absolute bound, or a bound on its ratio to the baseline. */
 export type Target = { atMost: number } | { atLeast: number } | { ratioAtMost: number } | { ratioAtLeast: number };
