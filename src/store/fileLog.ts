@@ -5,7 +5,7 @@ import { ErrorCode, RetraceError } from '../common/errors.js';
 import { EventEnvelope } from '../events/envelope.js';
 import { isValidatedOnWrite } from '../events/eventWriter.js';
 import type { Durability, EventStore, RunSummary } from './eventStore.js';
-import type { FileLogIndex } from './fileLogIndex.js';
+import type { FileLogIndex, FileLogIndexStats } from './fileLogIndex.js';
 import { writeIndexFile } from './fileLogIndexFile.js';
 import { fileLogIoError } from './fileLogIoError.js';
 import { acquireLock } from './fileLogLock.js';
@@ -41,6 +41,8 @@ export interface FileLog extends EventStore {
   writeStats(): FileLogWriteStats;
   /** Called once per batch made durable (one write): its record count and how long each of its appends waited. */
   watchWrites(listener: (batch: CommittedBatch) => void): () => void;
+  /** What the in-memory index holds now (see `FileLogIndexStats`). */
+  indexStats(): FileLogIndexStats;
   /** Whether an append would be accepted now: not after `close()` or a failed write or fsync. */
   writable(): { writable: true } | { writable: false; reason: string };
 }
@@ -154,6 +156,7 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   return {
     recoveryReport,
     writeStats: () => ({ ...writer.stats }),
+    indexStats: () => index.stats(),
     watchWrites(listener) {
       writeWatchers.add(listener);
       return () => void writeWatchers.delete(listener);

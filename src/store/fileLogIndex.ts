@@ -49,6 +49,14 @@ export interface SegmentChunk {
   summary: SegmentRunSummary;
 }
 
+export interface FileLogIndexStats {
+  runs: number;
+  /** Finished runs in sealed segments, kept as a packed summary and a segment range. */
+  packedRuns: number;
+  /** Records whose positions memory holds (the active segment's, running runs'); the rest are in index files. */
+  residentRecords: number;
+}
+
 /** Where one run's records are: parts held in memory, and segments whose index file holds the rest. */
 export interface RunLocation {
   resident: readonly ResidentPart[];
@@ -210,6 +218,14 @@ export class FileLogIndex {
       chunks.push([entries.summary.runId, chunk]);
     }
     return chunks;
+  }
+
+  /** What the index holds: runs, the finished ones packed, and records whose positions memory keeps. */
+  stats(): FileLogIndexStats {
+    let residentRecords = 0;
+    for (const entries of this.residentRuns)
+      for (const part of entries.resident ?? []) residentRecords += part.seqs.length;
+    return { runs: this.runs.size + this.cold.size, packedRuns: this.cold.size, residentRecords };
   }
 
   summaries(): RunSummary[] {

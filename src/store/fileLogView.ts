@@ -6,7 +6,8 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import type { EventStore, RunSummary } from './eventStore.js';
-import { FileLogIndex } from './fileLogIndex.js';
+import { FileLogIndex, type FileLogIndexStats } from './fileLogIndex.js';
+import { readIndexFile } from './fileLogIndexFile.js';
 import { createLogReads } from './fileLogReads.js';
 import { ReadGate, SegmentHandles } from './fileLogReaders.js';
 import { indexSegmentBytes, recoverLog, type DamagedRecord, type RecoveryReport } from './fileLogRecovery.js';
@@ -26,6 +27,8 @@ export interface FileLogView extends EventStore {
   refresh(): Promise<void>;
   /** What the scan at open found: damage in the middle (stepped over). A partial last record is not damage here. */
   readonly recoveryReport: RecoveryReport;
+  /** What the in-memory index holds now (see `FileLogIndexStats`). */
+  indexStats(): FileLogIndexStats;
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -47,6 +50,8 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
   let steppedOver: DamagedRecord[] = [];
   /** Per segment: up to which byte its whole records are indexed. */
   let indexed = new Map<number, number>();
+  /** Sealed segments the index knows an index file vouches for: their finished runs' positions leave memory. */
+  let vouched = new Set<number>();
   let closed = false;
 
   const sizeOf = async (segment: number): Promise<number | undefined> =>
@@ -62,6 +67,7 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
       await gate.exclusive(() => {
         index = new FileLogIndex();
         indexed = new Map();
+        vouched = new Set();
         steppedOver = [];
         return Promise.resolve();
       });
@@ -76,6 +82,8 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
       handles.retire();
       index = recovered.index;
       indexed = sizes;
+      // The scan at open took every sealed segment's index file it could trust (the others are not tried again).
+      vouched = new Set(recovered.segments.slice(0, -1));
       steppedOver = recovered.report.corrupt;
       return Promise.resolve();
     });
@@ -126,6 +134,16 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
         else steppedOver.push(scanned.partial);
       }
       indexed.set(segment, end);
+    }
+    // A segment the writer has sealed gets its index file soon after: from then on the view, like the writer, reads
+    // its finished runs' positions from that file instead of holding them.
+    for (const segment of segments) {
+      if (segment === newest || vouched.has(segment)) continue;
+      const name = segmentFileName(segment);
+      if (steppedOver.some((damaged) => damaged.segment === name)) continue;
+      if (!(await readIndexFile(dir, segment, indexed.get(segment) ?? 0, undefined))) continue;
+      vouched.add(segment);
+      index.segmentsOnDiskNow([segment]);
     }
   }
 
@@ -227,6 +245,7 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
   return {
     recoveryReport,
     refresh,
+    indexStats: () => index.stats(),
     append() {
       return Promise.reject(
         new RetraceError(ErrorCode.usage, `the view of the file log in ${dir} is read-only: it cannot append`),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import { createFileLog } from '../../src/store/fileLog.js';
+import { openFileLogView } from '../../src/store/fileLogView.js';
 import { FileLogIndex } from '../../src/store/fileLogIndex.js';
 import { indexFileName } from '../../src/store/fileLogIndexFile.js';
 import { envelope, scratchDir } from './fileLogEvents.js';
@@ -125,5 +126,37 @@ describe('reading finished runs from index files', () => {
     await writeFile(path, JSON.stringify(content));
     await expect(log.read('a')).rejects.toThrow(/the index says run a seq 1 is here, the record is run b seq 1/);
     await log.close();
+  });
+
+  it('holds positions only for the active segment and running runs, in the writer and in a view following it', async () => {
+    const log = await createFileLog({ dir, segmentBytes: 2_000 });
+    const view = await openFileLogView({ dir });
+    try {
+      await log.append([envelope('running', 1)]);
+      // Twenty finished runs of five events, over many sealed segments, then a last one left in the active segment.
+      for (let run = 0; run < 21; run += 1) {
+        for (let seq = 1; seq <= 5; seq += 1) {
+          await log.append([envelope(`done-${run}`, seq, seq === 5 ? { type: 'workflow.succeeded' } : {})]);
+        }
+      }
+      await log.append([envelope('running', 2)]);
+      const held = log.indexStats();
+      expect(held.runs).toBe(22);
+      // Packed: every finished run but those that touch the active segment.
+      expect(held.packedRuns).toBeGreaterThanOrEqual(18);
+      expect(held.residentRecords).toBeLessThan(20);
+
+      await view.refresh();
+      expect(view.indexStats()).toEqual(held);
+      expect((await view.read('done-3')).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect((await view.read('running')).map((event) => event.seq)).toEqual([1, 2]);
+      expect((await view.runs()).find((run) => run.runId === 'done-3')).toMatchObject({
+        status: 'succeeded',
+        events: 5,
+      });
+    } finally {
+      await view.close();
+      await log.close();
+    }
   });
 });
