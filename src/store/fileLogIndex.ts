@@ -188,10 +188,13 @@ export class FileLogIndex {
     this.cold.put({ summary: entries.summary, firstSegment, lastSegment });
   }
 
-  /** Where the run's records are, or undefined for a run the log does not hold. */
+  /**
+   * Where the run's records are now, or undefined for a run the log does not hold. Copies of the lists: a release
+   * while a read waits for its files moves parts from one list to the other, and the read would take them twice.
+   */
   locate(runId: string): RunLocation | undefined {
     const entries = this.runs.get(runId);
-    if (entries) return { resident: entries.resident ?? [], onDisk: entries.onDisk };
+    if (entries) return { resident: [...(entries.resident ?? [])], onDisk: [...entries.onDisk] };
     const cold = this.cold.get(runId);
     return cold && { resident: [], onDisk: segmentRange(cold) };
   }
