@@ -1,6 +1,6 @@
 // A finished run's positions in a sealed segment, which the in-memory index no longer holds: read from the segment's
-// index file (the last two parsed are kept), or, when that file is gone or does not vouch for the segment, found by
-// scanning the segment's record headers.
+// index file or, when that file is gone or does not vouch for the segment, found by scanning the segment's record
+// headers (the last two segments read either way are kept).
 import { readIndexFile } from './fileLogIndexFile.js';
 import { indexedFieldsAt } from './fileLogIndex.js';
 import type { PinnedSegment } from './fileLogReaders.js';
@@ -12,65 +12,79 @@ export interface Positions {
   seqs: ArrayLike<number>;
 }
 
-/** How many parsed index files are kept: reading the runs of one segment one by one parses its file once. */
-const CACHED_INDEX_FILES = 2;
+/** How many segments' positions are kept (parsed index files or scans): reading a segment's runs one by one reads it once. */
+const CACHED_SEGMENTS = 2;
 
 const NONE: Positions = { offsets: [], frameBytes: [], seqs: [] };
 
+/** Damage a scan of a segment without an index file met: its record may be the one a read needs. */
+export interface ScanDamage {
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
+/** Every run's positions in one segment, and the damage its scan met (none when an index file listed them). */
+interface SegmentPositions {
+  runs: Map<string, Positions>;
+  damage: ScanDamage[];
+}
+
 export interface OnDiskPositions {
-  /** The run's positions in the pinned sealed segment. */
-  of(pin: PinnedSegment, runId: string): Promise<Positions>;
-  /** Forgets what was read (a retention rewrote segments). */
+  /** The run's positions in the pinned sealed segment, with any damage found while looking for them. */
+  of(pin: PinnedSegment, runId: string): Promise<{ positions: Positions; damage: readonly ScanDamage[] }>;
+  /** Forgets what was read (a retention rewrote segments, a read found damage). */
   clear(): void;
 }
 
 export function onDiskPositions(dir: string): OnDiskPositions {
-  /** Parsed index files by segment and size, the most recently used last. */
-  const cache = new Map<string, Map<string, Positions> | undefined>();
+  /** By segment and size, the most recently used last. */
+  const cache = new Map<string, SegmentPositions>();
 
-  const indexFile = async (segment: number, size: number): Promise<Map<string, Positions> | undefined> => {
-    const key = `${String(segment)}:${String(size)}`;
-    if (cache.has(key)) {
-      const hit = cache.get(key);
+  /** Every run's records found by walking the segment's headers: the index file is missing or damaged. */
+  const scan = async (pin: PinnedSegment, size: number): Promise<SegmentPositions> => {
+    const bytes = Buffer.allocUnsafe(size);
+    const { bytesRead } = await pin.handle.read(bytes, 0, size, 0);
+    const runs = new Map<string, { offsets: number[]; frameBytes: number[]; seqs: number[] }>();
+    const damage: ScanDamage[] = [];
+    walkRecords(bytes, 0, bytesRead, {
+      record(offset, jsonStart, jsonEnd, next) {
+        const fields = indexedFieldsAt(bytes, jsonStart, jsonEnd);
+        if (!fields) return false;
+        let found = runs.get(fields.runId);
+        if (!found) runs.set(fields.runId, (found = { offsets: [], frameBytes: [], seqs: [] }));
+        found.offsets.push(offset);
+        found.frameBytes.push(next - offset);
+        found.seqs.push(fields.seq);
+        return true;
+      },
+      damage(offset, length, reason) {
+        damage.push({ offset, bytes: length, reason });
+      },
+    });
+    return { runs, damage };
+  };
+
+  const positionsOf = async (pin: PinnedSegment): Promise<SegmentPositions> => {
+    const { size } = await pin.handle.stat();
+    const key = `${String(pin.segment)}:${String(size)}`;
+    const hit = cache.get(key);
+    if (hit) {
       cache.delete(key);
       cache.set(key, hit);
       return hit;
     }
-    const listed = await readIndexFile(dir, segment, size, undefined);
-    const runs = listed && new Map<string, Positions>(listed);
-    cache.set(key, runs);
-    while (cache.size > CACHED_INDEX_FILES) cache.delete(cache.keys().next().value as string);
-    return runs;
-  };
-
-  /** The run's records found by walking the segment's headers: the index file is missing or damaged. */
-  const scan = async (pin: PinnedSegment, runId: string): Promise<Positions> => {
-    const { size } = await pin.handle.stat();
-    const bytes = Buffer.allocUnsafe(size);
-    const { bytesRead } = await pin.handle.read(bytes, 0, size, 0);
-    const found = { offsets: [] as number[], frameBytes: [] as number[], seqs: [] as number[] };
-    walkRecords(bytes, 0, bytesRead, {
-      record(offset, jsonStart, jsonEnd, next) {
-        const fields = indexedFieldsAt(bytes, jsonStart, jsonEnd);
-        if (fields?.runId === runId) {
-          found.offsets.push(offset);
-          found.frameBytes.push(next - offset);
-          found.seqs.push(fields.seq);
-        }
-        return true;
-      },
-      // Damage is not this lookup's to report: a read of a record in it reports it with segment and byte.
-      damage() {},
-    });
+    const listed = await readIndexFile(dir, pin.segment, size, undefined);
+    const found = listed ? { runs: new Map<string, Positions>(listed), damage: [] } : await scan(pin, size);
+    cache.set(key, found);
+    while (cache.size > CACHED_SEGMENTS) cache.delete(cache.keys().next().value as string);
     return found;
   };
 
   return {
     async of(pin, runId) {
-      const { size } = await pin.handle.stat();
-      const runs = await indexFile(pin.segment, size);
-      if (runs) return runs.get(runId) ?? NONE;
-      return scan(pin, runId);
+      const { runs, damage } = await positionsOf(pin);
+      return { positions: runs.get(runId) ?? NONE, damage };
     },
     clear: () => cache.clear(),
   };

@@ -75,7 +75,14 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
       const parts: { segment: number; positions: Positions }[] = [];
       try {
         for (const segment of located.onDisk) {
-          parts.push({ segment, positions: await onDisk.of(pinned.get(segment) as PinnedSegment, runId) });
+          const { positions, damage } = await onDisk.of(pinned.get(segment) as PinnedSegment, runId);
+          // Damage a scan met that the scan at open did not report: its record may be this run's.
+          const name = segmentFileName(segment);
+          const unreported = damage.find(
+            ({ offset }) => !deps.steppedOver().some((known) => known.segment === name && known.offset === offset),
+          );
+          if (unreported) await damagedOnRead(segment, unreported.offset, unreported.bytes, unreported.reason);
+          parts.push({ segment, positions });
         }
       } catch (error) {
         for (const pin of pinned.values()) pin.release();

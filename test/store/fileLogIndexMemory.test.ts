@@ -8,6 +8,7 @@ import { createFileLog } from '../../src/store/fileLog.js';
 import { openFileLogView } from '../../src/store/fileLogView.js';
 import { FileLogIndex } from '../../src/store/fileLogIndex.js';
 import { indexFileName } from '../../src/store/fileLogIndexFile.js';
+import { segmentFileName } from '../../src/store/fileLogSegment.js';
 import { envelope, scratchDir } from './fileLogEvents.js';
 
 let dir: string;
@@ -113,6 +114,27 @@ describe('reading finished runs from index files', () => {
 
     const reopened = await createFileLog({ dir });
     for (const [runId, events] of appended) expect(await reopened.read(runId)).toEqual(events);
+    await reopened.close();
+  });
+
+  it('without index files, fails a read on damage the open did not report, and reads around it once reported', async () => {
+    const { log, appended } = await fill();
+    for (const name of (await readdir(dir)).filter((each) => each.endsWith('.idx'))) await rm(join(dir, name));
+    const sealed = join(dir, segmentFileName(1));
+    const bytes = await readFile(sealed);
+    const secondRecord = bytes.indexOf(0x0a) + 1;
+    bytes[secondRecord + 30] = (bytes[secondRecord + 30] ?? 0) ^ 0x04;
+    await writeFile(sealed, bytes);
+    // Run c's records in segment 1 are whole, but the damaged one might have been c's: the read says where it is.
+    await expect(log.read('c')).rejects.toThrow(`${sealed} at byte ${secondRecord}: checksum mismatch`);
+    await log.close();
+
+    const reopened = await createFileLog({ dir });
+    expect(reopened.recoveryReport.corrupt).toEqual([
+      expect.objectContaining({ segment: segmentFileName(1), offset: secondRecord, reason: 'checksum mismatch' }),
+    ]);
+    expect(await reopened.read('c')).toEqual(appended.get('c'));
+    expect((await reopened.read('b')).map((event) => event.seq)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     await reopened.close();
   });
 
