@@ -1,5 +1,5 @@
 // The runtime composes the parts: connector, breakers, cache, metrics and the tool-call machine; it runs calls and reports what happened.
-import { fromPromise } from 'xstate';
+import { assign, fromPromise } from 'xstate';
 import { systemClock, systemRandom } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import { policyFor } from '../config/policyFor.js';
@@ -7,6 +7,7 @@ import { isValidatedConfig, parseRuntimeConfig, type RuntimeConfig } from '../co
 import { createEventIdFactory } from '../events/eventIds.js';
 import { createEventWriter } from '../events/eventWriter.js';
 import { toolCallMachine } from '../machines/toolCall.js';
+import { shortCircuited } from '../machines/toolCallUpdates.js';
 import type { AttemptActorInput, ToolCallEmitted, ToolCallInput } from '../machines/toolCallTypes.js';
 import type { Escalation } from '../policy/escalation.js';
 import { ToolPolicyConfig } from '../policy/toolPolicy.js';
@@ -206,6 +207,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     guards: {
       breakerRefuses: (_args, params) => !breakers.tryAcquire(params.key, params.token).allowed,
+    },
+    actions: {
+      // Asked again within the same step: an open breaker's answer is the same, and now says when it half-opens.
+      noteShortCircuit: assign(({ context }, params: { key: string; token: string }) => {
+        const permit = breakers.tryAcquire(params.key, params.token);
+        return shortCircuited(context, permit.allowed ? undefined : permit.retryInMs);
+      }),
     },
   });
 

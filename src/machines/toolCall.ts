@@ -94,7 +94,8 @@ export const toolCallMachine = setup({
   },
   actions: {
     startAttempt: assign(({ context }) => update.startAttempt(context)),
-    noteShortCircuit: assign(({ context }) => update.shortCircuited(context)),
+    /** Provided by the runtime with the breaker's word on when it turns half-open (`update.shortCircuited`). */
+    noteShortCircuit: assign(({ context }, _params: { key: string; token: string }) => update.shortCircuited(context)),
     recordSuccess: assign(({ context }, output: AttemptActorOutput) => update.succeeded(context, output)),
     recordFailure: assign(({ context }, output: AttemptActorOutput) =>
       output.ok ? {} : update.failedAttempt(context, output.failure, output.finishedAt),
@@ -223,13 +224,13 @@ export const toolCallMachine = setup({
     idle: {
       entry: 'emitRequested',
       always: [
-        { guard: breakerGate, target: 'judging', actions: 'noteShortCircuit' },
+        { guard: breakerGate, target: 'judging', actions: { type: 'noteShortCircuit', params: breakerGate.params } },
         { target: 'calling', actions: 'startAttempt' },
       ],
     },
     preparing: {
       always: [
-        { guard: breakerGate, target: 'judging', actions: 'noteShortCircuit' },
+        { guard: breakerGate, target: 'judging', actions: { type: 'noteShortCircuit', params: breakerGate.params } },
         { target: 'calling', actions: 'startAttempt' },
       ],
     },

@@ -54,7 +54,8 @@ export function planRetry(context: ToolCallContext): RetryPlan {
  * A call refused by an open circuit goes to its fallbacks (a next tool or the empty answer) or its cache when it has
  * them. With none, it waits out the breaker's cool-down and asks again, as long as a retry is left and the wait ends
  * before its deadline: the breaker protects the server from a burst, it should not fail a call that can wait.
- * The wait is the whole cool-down (the breaker opened at or before now, so the circuit is at least half-open then).
+ * The wait is what is left of the cool-down, as the breaker said when it refused (a millisecond more, so that its own
+ * timer has fired), or the whole cool-down when it did not say (half-open with its probes under way).
  */
 function planCircuitWait(context: ToolCallContext): RetryPlan {
   const hasFallback =
@@ -64,7 +65,9 @@ function planCircuitWait(context: ToolCallContext): RetryPlan {
   if (context.retry.onTarget >= backoffFor(policy, 'circuit_open').maxRetries) {
     return { retry: false, reason: 'retries_exhausted' };
   }
-  const delayMs = policy.breaker.cooldownMs;
+  const failure = context.lastFailure;
+  const delayMs =
+    failure?.retryAfterMs === undefined ? policy.breaker.cooldownMs : Math.max(1, failure.retryAfterMs + 1);
   const until = context.now + delayMs;
   if (until >= context.targetDeadlineAt) return { retry: false, reason: 'deadline' };
   return { retry: true, delayMs, until, retryAfter: false, rng: context.retry.rng };

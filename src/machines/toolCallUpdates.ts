@@ -55,7 +55,8 @@ export function failedAttempt(context: ToolCallContext, raw: RawFailure, finishe
   };
 }
 
-export function shortCircuited(context: ToolCallContext): Update {
+/** The breaker refused the attempt; `retryInMs`: how long until it turns half-open, when it says. */
+export function shortCircuited(context: ToolCallContext, retryInMs?: number): Update {
   const started = { ...context, ...startAttempt(context) };
   return {
     ...startAttempt(context),
@@ -65,6 +66,7 @@ export function shortCircuited(context: ToolCallContext): Update {
         source: 'circuit',
         state: 'open',
         message: `circuit open for ${context.current.server}/${context.current.tool}`,
+        ...(retryInMs === undefined || retryInMs <= 0 ? {} : { retryInMs }),
       },
       context.now,
     ),

@@ -87,7 +87,13 @@ export const RawFailure = z.discriminatedUnion('source', [
   /** The attempt ran past its timeout and was cancelled by retrace. */
   z.object({ source: z.literal('timeout'), timeoutMs: z.number(), message: z.string() }),
   /** The circuit breaker refused the attempt before it was made. */
-  z.object({ source: z.literal('circuit'), state: z.enum(['open', 'halfOpen']), message: z.string() }),
+  z.object({
+    source: z.literal('circuit'),
+    state: z.enum(['open', 'halfOpen']),
+    message: z.string(),
+    /** How long until the open breaker turns half-open (absent when unknown: probes under way). */
+    retryInMs: z.number().nonnegative().optional(),
+  }),
   /** The caller cancelled the call. */
   z.object({ source: z.literal('cancelled'), message: z.string() }),
   /** Anything else that was thrown. */

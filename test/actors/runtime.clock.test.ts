@@ -139,6 +139,37 @@ describe('runtime on a simulated clock', () => {
     await runtime.close();
   });
 
+  it('waits only what is left of the cool-down when the circuit opened a while before the call', async () => {
+    let healthy = false;
+    const { runtime, call, clock, events } = setup(
+      {
+        tools: {
+          primary: {
+            max_retries: 2,
+            retryable: ['transient'],
+            breaker: { minimum_calls: 2, failure_threshold: 0.5, window_size: 10, cooldown: '30s' },
+          },
+        },
+      },
+      () => (healthy ? { text: 'ok' } : unavailable),
+    );
+    for (let i = 0; i < 2; i += 1) {
+      await drive(runtime.callTool('srv', 'primary', {}, { policy: { max_retries: 0 } }), clock);
+    }
+    const openedAt = clock.now();
+    expect(runtime.breakers().find((breaker) => breaker.key === 'srv/primary')?.state).toBe('open');
+    clock.advance(20_000);
+    healthy = true;
+    const waited = await call('primary');
+    expect(waited.status).toBe('succeeded');
+    expect(waited.attempts.map((attempt) => attempt.error?.kind ?? 'ok')).toEqual(['circuit_open', 'ok']);
+    // The breaker half-opened at openedAt + 30 s: the call asked again a millisecond later, not 30 s after it was refused.
+    expect(waited.attempts[0]?.error?.retryAfterMs).toBe(10_000);
+    expect(waited.attempts[1]?.startedAt).toBe(openedAt + 30_001);
+    expect(events.filter((event) => event.type === 'breaker.halfOpened')).toHaveLength(1);
+    await runtime.close();
+  });
+
   it('frees the half-open probe slot of a call cancelled mid-attempt', async () => {
     let mode: 'fail' | 'hang' | 'ok' = 'fail';
     const { runtime, call, clock } = setup(
