@@ -50,8 +50,12 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
   let steppedOver: DamagedRecord[] = [];
   /** Per segment: up to which byte its whole records are indexed. */
   let indexed = new Map<number, number>();
-  /** Sealed segments the index knows an index file vouches for: their finished runs' positions leave memory. */
-  let vouched = new Set<number>();
+  /**
+   * Sealed segments whose index file was looked at: found, the finished runs' positions in them left memory. The
+   * writer writes a segment's index file before it starts the next segment, so one look, once a later segment
+   * exists, is enough; a missing or unreadable file is not looked for again.
+   */
+  let checked = new Set<number>();
   let closed = false;
 
   const sizeOf = async (segment: number): Promise<number | undefined> =>
@@ -67,7 +71,7 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
       await gate.exclusive(() => {
         index = new FileLogIndex();
         indexed = new Map();
-        vouched = new Set();
+        checked = new Set();
         steppedOver = [];
         return Promise.resolve();
       });
@@ -82,8 +86,8 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
       handles.retire();
       index = recovered.index;
       indexed = sizes;
-      // The scan at open took every sealed segment's index file it could trust (the others are not tried again).
-      vouched = new Set(recovered.segments.slice(0, -1));
+      // The scan at open looked at every sealed segment's index file.
+      checked = new Set(recovered.segments.slice(0, -1));
       steppedOver = recovered.report.corrupt;
       return Promise.resolve();
     });
@@ -138,12 +142,11 @@ export async function openFileLogView(options: FileLogViewOptions): Promise<File
     // A segment the writer has sealed gets its index file soon after: from then on the view, like the writer, reads
     // its finished runs' positions from that file instead of holding them.
     for (const segment of segments) {
-      if (segment === newest || vouched.has(segment)) continue;
+      if (segment === newest || checked.has(segment)) continue;
+      checked.add(segment);
       const name = segmentFileName(segment);
       if (steppedOver.some((damaged) => damaged.segment === name)) continue;
-      if (!(await readIndexFile(dir, segment, indexed.get(segment) ?? 0, undefined))) continue;
-      vouched.add(segment);
-      index.segmentsOnDiskNow([segment]);
+      if (await readIndexFile(dir, segment, indexed.get(segment) ?? 0, undefined)) index.segmentsOnDiskNow([segment]);
     }
   }
 
