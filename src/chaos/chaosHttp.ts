@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { HttpServerConfig } from '../actors/serverConfig.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { answerOverHttp } from '../common/failureShapes.js';
+import { bearerAdmission, tokenFor } from '../common/loopback.js';
 import { createMcpSessionRouter, listenMcpRouter } from '../common/mcpSessionRouter.js';
 import { ChaosEngine } from './chaosEngine.js';
 import { injectionFor, type ChaosHit } from './chaosFaults.js';
@@ -17,6 +18,8 @@ export interface ChaosHttpOptions {
   host?: string;
   /** 0 (the default): any free port. */
   port?: number;
+  /** Required as `Authorization: Bearer TOKEN` on every request; needed to bind beyond loopback. */
+  token?: string;
   clock?: Clock;
   /** Told about sessions that could not open their upstream, and upstreams lost mid-session. */
   onProblem?(message: string): void;
@@ -36,12 +39,19 @@ const ToolCallMessage = z.object({
 });
 
 export async function startChaosHttpProxy(options: ChaosHttpOptions): Promise<ChaosHttpProxy> {
+  const host = options.host ?? '127.0.0.1';
+  const token = tokenFor(
+    host,
+    options.token,
+    `--listen ${host}:${String(options.port ?? 0)}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
+  );
   const engine = new ChaosEngine(options.plan, options.clock ?? systemClock);
   const problem = options.onProblem ?? (() => undefined);
   /** Decisions the host took for calls it let through, by `sessionId requestId`, for the session's handler. */
   const decided = new Map<string, ChaosHit | null>();
   const sessions = new Set<ChaosSession>();
   const router = createMcpSessionRouter({
+    admit: bearerAdmission(token),
     connect(transport) {
       // Not awaited: the session waits for the initialize request the router hands the transport next.
       serveChaosSession(transport, {
@@ -76,7 +86,7 @@ export async function startChaosHttpProxy(options: ChaosHttpOptions): Promise<Ch
     },
   });
 
-  const listening = await listenMcpRouter(router, options.host ?? '127.0.0.1', options.port ?? 0);
+  const listening = await listenMcpRouter(router, host, options.port ?? 0);
 
   return {
     url: listening.url,

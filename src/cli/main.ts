@@ -337,6 +337,7 @@ async function main(argv: string[]): Promise<number> {
     .requiredOption('--plan <file>', 'the plan: seed, faults, outages (YAML or JSON)')
     .option('--target <url>', 'the Streamable HTTP server to proxy')
     .option('--listen <[host:]port>', 'serve Streamable HTTP at http://HOST:PORT/mcp (host 127.0.0.1 by default)')
+    .option('--token <token>', 'require Authorization: Bearer <token> over HTTP (needed to listen beyond loopback)')
     .action(async (command: string[], options: ChaosProxyOptions) => {
       exitCode = await runChaosProxy(command, options);
     });

@@ -84,5 +84,12 @@ describe('retrace chaos-proxy (the command)', () => {
     const usage = await runCli(['chaos-proxy', '--plan', bad], { cwd: directory });
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(/-- COMMAND ARGS/);
+    const good = join(directory, 'good.yaml');
+    await writeFile(good, 'seed: 1\nfaults: []\n');
+    const tokenOnStdio = await runCli(['chaos-proxy', '--plan', good, '--token', 't', '--', 'node', 'server.js'], {
+      cwd: directory,
+    });
+    expect(tokenOnStdio.code).toBe(64);
+    expect(tokenOnStdio.stderr).toContain('--token is for --listen (HTTP); stdio has no listener');
   });
 });

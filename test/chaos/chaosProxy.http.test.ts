@@ -160,3 +160,33 @@ describe('chaos-proxy over HTTP', () => {
     await until(() => flaky.control.stats().cancellations === 1, 'the upstream heard the cancellation');
   });
 });
+
+describe('chaos-proxy over HTTP beyond loopback', () => {
+  it('refuses to listen beyond loopback without a token', async () => {
+    const flaky = await startFlakyHttp();
+    open.push(() => flaky.close());
+    const plan = ChaosPlan.parse({ seed: 1, faults: [] });
+    await expect(startChaosHttpProxy({ plan, target: { url: flaky.url }, host: '0.0.0.0', port: 0 })).rejects.toThrow(
+      '--listen 0.0.0.0:0: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)',
+    );
+  });
+
+  it('with a token, answers 401 to a client without it and forwards for a client with it', async () => {
+    const flaky = await startFlakyHttp();
+    open.push(() => flaky.close());
+    const plan = ChaosPlan.parse({ seed: 1, faults: [] });
+    const proxy = await startChaosHttpProxy({ plan, target: { url: flaky.url }, host: '0.0.0.0', token: 's3cret' });
+    open.push(() => proxy.close());
+    // Reached over loopback only: the proxy listens on every address, the test talks to 127.0.0.1.
+    const url = new URL(proxy.url);
+    url.hostname = '127.0.0.1';
+    const stranger = new Client({ name: 'stranger', version: '1' });
+    await expect(stranger.connect(new StreamableHTTPClientTransport(url))).rejects.toThrow(/401|Unauthorized/);
+    const client = new Client({ name: 'chaos-test', version: '1' });
+    const headers = { authorization: 'Bearer s3cret' };
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+    open.push(() => client.close());
+    const tools = await client.listTools();
+    expect(tools.tools.map((tool) => tool.name)).toContain('echo');
+  });
+});

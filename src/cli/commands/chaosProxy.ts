@@ -16,6 +16,8 @@ export interface ChaosProxyOptions {
   plan: string;
   target?: string;
   listen?: string;
+  /** Over HTTP: required as `Authorization: Bearer TOKEN`; needed to listen beyond loopback. */
+  token?: string;
 }
 
 /** The exit code of a proxy that ended itself for a `crash` fault (as a crashed server would). */
@@ -60,10 +62,16 @@ export async function runChaosProxy(command: string[], options: ChaosProxyOption
   }
   const mode: ChaosMode = http ? 'http' : 'stdio';
   const plan = loadChaosPlan(options.plan, mode);
-  return http ? serveHttp(options.target!, options.listen!, plan) : serveStdio(command, plan);
+  if (!http && options.token !== undefined) throw usage('--token is for --listen (HTTP); stdio has no listener');
+  return http ? serveHttp(options.target!, options.listen!, options.token, plan) : serveStdio(command, plan);
 }
 
-async function serveHttp(targetText: string, listen: string, plan: ReturnType<typeof loadChaosPlan>): Promise<number> {
+async function serveHttp(
+  targetText: string,
+  listen: string,
+  token: string | undefined,
+  plan: ReturnType<typeof loadChaosPlan>,
+): Promise<number> {
   const target = HttpServerConfig.safeParse({ url: targetText });
   if (!target.success) throw usage(`--target ${targetText}: expected an http:// or https:// URL`);
   const address = parseListenAddress(listen, '--listen');
@@ -73,6 +81,7 @@ async function serveHttp(targetText: string, listen: string, plan: ReturnType<ty
     target: target.data,
     host: address.host,
     port: address.port,
+    ...(token === undefined ? {} : { token }),
     onProblem: (message) => process.stderr.write(`${name}: ${message}\n`),
   });
   process.stderr.write(`${name}: listening on ${proxy.url}, forwarding to ${target.data.url}\n`);

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../../actors/logger.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
 import { bearerTokenMatches } from '../../common/httpJson.js';
+import { tokenFor } from '../../common/loopback.js';
 import type { NatsBus } from '../../events/natsBus.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { createMetricsRegistry, type MetricsRegistry } from '../metrics/metricsRegistry.js';
@@ -45,8 +46,6 @@ export interface ObservabilityServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -56,13 +55,11 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 /** Starts listening; resolves once the port is bound. */
 export async function createObservabilityServer(options: ObservabilityServerOptions): Promise<ObservabilityServer> {
   const host = options.host ?? '127.0.0.1';
-  const token = options.token === '' ? undefined : options.token;
-  if (!LOOPBACK.has(host) && token === undefined) {
-    throw new RetraceError(
-      ErrorCode.usage,
-      `serve: binding ${host} (beyond loopback) requires a token (--token, or RETRACE_TOKEN), sent as "Authorization: Bearer TOKEN"`,
-    );
-  }
+  const token = tokenFor(
+    host,
+    options.token,
+    `serve: binding ${host} (beyond loopback) requires a token (--token, or RETRACE_TOKEN), sent as "Authorization: Bearer TOKEN"`,
+  );
   const logger = options.logger ?? silentLogger;
   const metrics = createMetricsRegistry({
     store: options.store,

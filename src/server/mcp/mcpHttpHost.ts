@@ -1,7 +1,7 @@
 // `retrace mcp --http [HOST:]PORT`: the MCP server over Streamable HTTP (stateful sessions) at /mcp. Loopback by
 // default; any other address needs a bearer token, and every request without it is refused with 401.
 import { ErrorCode, RetraceError } from '../../common/errors.js';
-import { bearerTokenMatches, rpcError, sendJson } from '../../common/httpJson.js';
+import { bearerAdmission, tokenFor } from '../../common/loopback.js';
 import { createMcpSessionRouter, listenMcpRouter } from '../../common/mcpSessionRouter.js';
 import type { McpHost } from './mcpHost.js';
 import { createRetraceMcpServer } from './mcpServer.js';
@@ -10,10 +10,6 @@ export interface ListenAddress {
   host: string;
   port: number;
 }
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the host defaults to 127.0.0.1. */
 export function parseListenAddress(text: string, flag = '--http'): ListenAddress {
@@ -36,20 +32,13 @@ export async function startMcpHttpServer(
   address: ListenAddress,
   token: string | undefined,
 ): Promise<McpHttpServer> {
-  if (!isLoopback(address.host) && (token === undefined || token === '')) {
-    throw new RetraceError(
-      ErrorCode.usage,
-      `--http ${address.host}:${address.port}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
-    );
-  }
+  const required = tokenFor(
+    address.host,
+    token,
+    `--http ${address.host}:${address.port}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
+  );
   const router = createMcpSessionRouter({
-    admit(req, res) {
-      if (token === undefined || bearerTokenMatches(req.headers.authorization, token)) return true;
-      sendJson(res, 401, rpcError(-32001, 'Unauthorized: send Authorization: Bearer <token>'), {
-        'www-authenticate': 'Bearer',
-      });
-      return false;
-    },
+    admit: bearerAdmission(required),
     connect: (transport) => createRetraceMcpServer(host).connect(transport),
   });
 
