@@ -4,7 +4,8 @@ import type { Clock } from '../common/clock.js';
 import { deploymentTools } from './deploymentTools.js';
 import { ExampleFaults } from './exampleFaults.js';
 import { ExamplePlan, type ExamplePlanInput } from './examplePlan.js';
-import { explainedFailure, failWith, structured, type ExampleTool } from './exampleTool.js';
+import { structuredResult } from '../common/failureShapes.js';
+import { explainedFailure, failWith, type ExampleTool } from './exampleTool.js';
 import { ExampleWorld, isToolFailure } from './exampleWorld.js';
 import { scheduleTools } from './scheduleTools.js';
 import { supportTools } from './supportTools.js';
@@ -59,7 +60,7 @@ export function createExampleServer(host: ExampleHost): McpServer {
         world.save();
         if (decision.kind === 'fail') return failWith(decision.spec, extra, allowExit);
         try {
-          return structured(await tool.run(args, { world, faults, extra }));
+          return structuredResult(await tool.run(args, { world, faults, extra }));
         } catch (error) {
           // A failure with details is answered with them; any other goes to the SDK, which answers with its text.
           if (isToolFailure(error) && error.details) return explainedFailure(error.message, error.details);

@@ -8,6 +8,7 @@ import type {
   ToolAnnotations,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import { errorText, structuredResult } from '../common/failureShapes.js';
 import type { FailureSpec } from '../testing/flakyPlan.js';
 import type { ExampleFaults } from './exampleFaults.js';
 import type { ExampleWorld, ToolFailureDetails } from './exampleWorld.js';
@@ -41,15 +42,6 @@ export function defineTool<S extends ToolInput>(tool: {
   return { ...tool, run: async (args, context) => tool.run(tool.input.parse(args), context) };
 }
 
-/** A tool's answer as structured content, with the same JSON as text for clients that read only text. */
-export function structured(value: Record<string, unknown>, isError = false): CallToolResult {
-  return {
-    content: [{ type: 'text', text: JSON.stringify(value) }],
-    structuredContent: value,
-    ...(isError && { isError }),
-  };
-}
-
 /**
  * A failure the tool explains: its message as text (what a person, or a client that reads only text, sees) and as
  * structured content with its type and, when it has one, the wait it asks for (`retry_after`, in seconds).
@@ -60,10 +52,6 @@ export function explainedFailure(message: string, details: ToolFailureDetails): 
   return { content: [{ type: 'text', text: message }], structuredContent: { error }, isError: true };
 }
 
-function errorText(text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], isError: true };
-}
-
 function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
@@ -72,7 +60,8 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 }
 
 /**
- * A planned failure, answered as an McpServer-based server answers: error results, thrown errors (which the
+ * A planned failure, answered as an McpServer-based server answers (not as the flaky server's low-level one, whose
+ * `failureResult` in src/common/failureShapes.ts sends `rpc` as a JSON-RPC error and bounds a hang by `ms`): error results, thrown errors (which the
  * SDK turns into `isError` results reading `MCP error <code>: …`), a call that never answers, or a dead process.
  */
 export async function failWith(spec: FailureSpec, extra: ToolExtra, allowExit: boolean): Promise<CallToolResult> {
@@ -84,7 +73,7 @@ export async function failWith(spec: FailureSpec, extra: ToolExtra, allowExit: b
       if (spec.text !== undefined) error['message'] = spec.text;
       if (spec.retry_after !== undefined) error['retry_after'] = spec.retry_after;
       if (spec.suggestions !== undefined) error['suggestions'] = spec.suggestions;
-      return structured({ error }, true);
+      return structuredResult({ error }, true);
     }
     case 'rpc':
       throw new McpError(spec.code ?? -32603, spec.text ?? 'Internal error');
