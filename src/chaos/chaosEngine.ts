@@ -5,6 +5,7 @@ import { drawFor } from '../policy/random.js';
 import type { ChaosHit } from './chaosFaults.js';
 import type { ChaosPlan } from './chaosPlan.js';
 import { ChaosReport } from './chaosReport.js';
+import type { ChaosState } from './chaosState.js';
 
 /** `*` matches any run of characters; everything else literally. */
 function toolMatcher(pattern: string): RegExp {
@@ -21,8 +22,13 @@ export class ChaosEngine {
   constructor(
     readonly plan: ChaosPlan,
     readonly clock: Clock,
+    /** Where an earlier process's dice stood (`--state`): its calls per tool and when its outage clock started. */
+    resumed?: ChaosState,
+    /** Told the new state after every decision. */
+    private readonly onDecided?: (state: ChaosState) => void,
   ) {
-    this.startedAt = clock.now();
+    this.startedAt = resumed?.startedAt ?? clock.now();
+    for (const [tool, calls] of Object.entries(resumed?.callsPerTool ?? {})) this.callsPerTool.set(tool, calls);
     this.matchers = plan.faults.map((fault) => toolMatcher(fault.tool));
     this.report = new ChaosReport(plan.seed, () => this.elapsedMs());
   }
@@ -38,7 +44,13 @@ export class ChaosEngine {
     this.callsPerTool.set(tool, call);
     const hit = this.draw(tool, call);
     this.report.recordCall(tool, hit);
+    this.onDecided?.(this.state());
     return hit;
+  }
+
+  /** Where the dice stand: what `--state` saves. */
+  state(): ChaosState {
+    return { seed: this.plan.seed, startedAt: this.startedAt, callsPerTool: Object.fromEntries(this.callsPerTool) };
   }
 
   private draw(tool: string, call: number): ChaosHit | undefined {

@@ -9,6 +9,7 @@ import { createMcpSessionRouter, listenMcpRouter } from '../common/mcpSessionRou
 import { ChaosEngine } from './chaosEngine.js';
 import { injectionFor, type ChaosHit } from './chaosFaults.js';
 import type { ChaosPlan } from './chaosPlan.js';
+import type { ChaosState } from './chaosState.js';
 import { serveChaosSession, type ChaosSession } from './chaosSession.js';
 
 export interface ChaosHttpOptions {
@@ -21,6 +22,9 @@ export interface ChaosHttpOptions {
   /** Required as `Authorization: Bearer TOKEN` on every request; needed to bind beyond loopback. */
   token?: string;
   clock?: Clock;
+  /** The dice to go on from, and where to report each decision's state (`--state`). */
+  resumed?: ChaosState;
+  onDecided?(state: ChaosState): void;
   /** Told about sessions that could not open their upstream, and upstreams lost mid-session. */
   onProblem?(message: string): void;
 }
@@ -45,7 +49,7 @@ export async function startChaosHttpProxy(options: ChaosHttpOptions): Promise<Ch
     options.token,
     `--listen ${host}:${String(options.port ?? 0)}: an address beyond loopback needs --token (clients then send Authorization: Bearer <token>)`,
   );
-  const engine = new ChaosEngine(options.plan, options.clock ?? systemClock);
+  const engine = new ChaosEngine(options.plan, options.clock ?? systemClock, options.resumed, options.onDecided);
   const problem = options.onProblem ?? (() => undefined);
   /** Decisions the host took for calls it let through, by `sessionId requestId`, for the session's handler. */
   const decided = new Map<string, ChaosHit | null>();

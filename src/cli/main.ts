@@ -338,6 +338,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--target <url>', 'the Streamable HTTP server to proxy')
     .option('--listen <[host:]port>', 'serve Streamable HTTP at http://HOST:PORT/mcp (host 127.0.0.1 by default)')
     .option('--token <token>', 'require Authorization: Bearer <token> over HTTP (needed to listen beyond loopback)')
+    .option('--state <file>', "keep the dice's place in FILE, so a proxy restarted after a crash goes on from it")
     .action(async (command: string[], options: ChaosProxyOptions) => {
       exitCode = await runChaosProxy(command, options);
     });

@@ -176,3 +176,29 @@ describe('chaos fault shapes', () => {
     });
   });
 });
+
+describe('chaos engine state (--state)', () => {
+  it('goes on from a saved state as the process it came from would have: same draws, same outage clock', () => {
+    const plan: ChaosPlanInput = { ...mixed, outages: [{ from: '5s', to: '12s' }] };
+    const clock = createTestClock(1_000);
+    const whole = engine(plan, clock);
+    const first = sequence(whole, calls.slice(0, 80));
+    const saved = whole.state();
+    expect(saved).toMatchObject({ seed: 42, startedAt: 1_000 });
+    expect(Object.values(saved.callsPerTool).reduce((sum, count) => sum + count, 0)).toBe(80);
+    const rest = sequence(whole, calls.slice(80));
+
+    // A new process, later: its dice continue, and the outage window is counted from the first start.
+    const later = createTestClock(1_000);
+    const states: number[] = [];
+    const resumed = new ChaosEngine(ChaosPlan.parse(plan), later, saved, (state) =>
+      states.push(Object.values(state.callsPerTool).reduce((sum, count) => sum + count, 0)),
+    );
+    expect([...first, ...sequence(resumed, calls.slice(80))]).toEqual([...first, ...rest]);
+    expect(states.at(-1)).toBe(200);
+    later.advance(6_000);
+    expect(resumed.decide('read_record')?.kind).toBe('unavailable');
+    // A process that started afresh now is not in the window yet.
+    expect('outage' in (engine(plan, later).decide('read_record') ?? {})).toBe(false);
+  });
+});

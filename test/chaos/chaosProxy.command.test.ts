@@ -1,6 +1,6 @@
 // `retrace chaos-proxy -- COMMAND ARGS…` as a real process: the report on stderr when it stops (a readable line and a
 // JSON line) equals the chaos://report resource and what the client saw; a bad plan is refused with its position.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,7 +15,7 @@ import { repoRoot } from '../support/servers.js';
 const flakyMain = join(repoRoot, 'src', 'testing', 'flakyServerMain.ts');
 let directory: string;
 
-async function proxyArgs(name: string, plan: ChaosPlanInput): Promise<string[]> {
+async function proxyArgs(name: string, plan: ChaosPlanInput, extra: string[] = []): Promise<string[]> {
   const file = join(directory, `${name}.yaml`);
   await writeFile(file, stringify(plan));
   return [
@@ -25,6 +25,7 @@ async function proxyArgs(name: string, plan: ChaosPlanInput): Promise<string[]> 
     'chaos-proxy',
     '--plan',
     file,
+    ...extra,
     '--',
     process.execPath,
     '--import',
@@ -73,6 +74,40 @@ describe('retrace chaos-proxy (the command)', () => {
       ...report,
       uptime_ms: 0,
     });
+  });
+
+  it('goes on from its saved dice after a planned crash with --state; without it, the same crash comes back', async () => {
+    // Seed 16 draws a crash for echo's first call and none for its second.
+    const plan: ChaosPlanInput = { seed: 16, faults: [{ tool: 'echo', rate: 0.5, kind: 'crash' }] };
+    /** One proxy process, one echo call: whether the proxy crashed under it. */
+    const callOnce = async (args: string[]): Promise<'crashed' | 'answered'> => {
+      const transport = new StdioClientTransport({ command: process.execPath, args, cwd: repoRoot, stderr: 'pipe' });
+      const client = new Client({ name: 'chaos-test', version: '1' });
+      await client.connect(transport);
+      try {
+        await client.callTool({ name: 'echo', arguments: { message: 'x' } });
+        return 'answered';
+      } catch {
+        return 'crashed';
+      } finally {
+        await client.close();
+      }
+    };
+    const fresh = await proxyArgs('crash-fresh', plan);
+    expect([await callOnce(fresh), await callOnce(fresh)]).toEqual(['crashed', 'crashed']);
+
+    const state = join(directory, 'dice.json');
+    const kept = await proxyArgs('crash-kept', plan, ['--state', state]);
+    expect([await callOnce(kept), await callOnce(kept)]).toEqual(['crashed', 'answered']);
+    expect(JSON.parse(await readFile(state, 'utf8'))).toMatchObject({ seed: 16, callsPerTool: { echo: 2 } });
+
+    const other = join(directory, 'other.yaml');
+    await writeFile(other, stringify({ ...plan, seed: 17 }));
+    const refused = await runCli(['chaos-proxy', '--plan', other, '--state', state, '--', 'node', 'server.js'], {
+      cwd: directory,
+    });
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain(`--state ${state}: saved for seed 16, the plan's seed is 17`);
   });
 
   it('refuses a bad plan with its position, and a missing server with usage', async () => {

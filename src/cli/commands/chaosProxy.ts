@@ -6,6 +6,7 @@ import { ChaosEngine } from '../../chaos/chaosEngine.js';
 import { startChaosHttpProxy } from '../../chaos/chaosHttp.js';
 import { loadChaosPlan, type ChaosMode } from '../../chaos/chaosPlan.js';
 import type { ChaosReport } from '../../chaos/chaosReport.js';
+import { readChaosState, writeChaosState, type ChaosState } from '../../chaos/chaosState.js';
 import { serveChaosSession, type ChaosSession } from '../../chaos/chaosSession.js';
 import { systemClock } from '../../common/clock.js';
 import { ErrorCode, RetraceError } from '../../common/errors.js';
@@ -18,6 +19,8 @@ export interface ChaosProxyOptions {
   listen?: string;
   /** Over HTTP: required as `Authorization: Bearer TOKEN`; needed to listen beyond loopback. */
   token?: string;
+  /** Where the dice stand, saved after every decision and read back at start (see src/chaos/chaosState.ts). */
+  state?: string;
 }
 
 /** The exit code of a proxy that ended itself for a `crash` fault (as a crashed server would). */
@@ -62,8 +65,27 @@ export async function runChaosProxy(command: string[], options: ChaosProxyOption
   }
   const mode: ChaosMode = http ? 'http' : 'stdio';
   const plan = loadChaosPlan(options.plan, mode);
+  const dice = diceOptions(options.state, plan.seed);
+  if (options.state === undefined && plan.faults.some((fault) => fault.kind === 'crash')) {
+    process.stderr.write(
+      `${name}: the plan crashes the server; without --state FILE a restarted proxy starts its dice from the seed again, and a crash drawn for a tool's first call comes back after every restart\n`,
+    );
+  }
   if (!http && options.token !== undefined) throw usage('--token is for --listen (HTTP); stdio has no listener');
-  return http ? serveHttp(options.target!, options.listen!, options.token, plan) : serveStdio(command, plan);
+  return http
+    ? serveHttp(options.target!, options.listen!, options.token, plan, dice)
+    : serveStdio(command, plan, dice);
+}
+
+interface Dice {
+  resumed?: ChaosState;
+  onDecided?(state: ChaosState): void;
+}
+
+function diceOptions(file: string | undefined, seed: number): Dice {
+  if (file === undefined) return {};
+  const resumed = readChaosState(file, seed);
+  return { ...(resumed === undefined ? {} : { resumed }), onDecided: (state) => writeChaosState(file, state) };
 }
 
 async function serveHttp(
@@ -71,6 +93,7 @@ async function serveHttp(
   listen: string,
   token: string | undefined,
   plan: ReturnType<typeof loadChaosPlan>,
+  dice: Dice,
 ): Promise<number> {
   const target = HttpServerConfig.safeParse({ url: targetText });
   if (!target.success) throw usage(`--target ${targetText}: expected an http:// or https:// URL`);
@@ -82,6 +105,7 @@ async function serveHttp(
     host: address.host,
     port: address.port,
     ...(token === undefined ? {} : { token }),
+    ...dice,
     onProblem: (message) => process.stderr.write(`${name}: ${message}\n`),
   });
   process.stderr.write(`${name}: listening on ${proxy.url}, forwarding to ${target.data.url}\n`);
@@ -92,8 +116,12 @@ async function serveHttp(
   return ExitCode.ok;
 }
 
-async function serveStdio([command, ...args]: string[], plan: ReturnType<typeof loadChaosPlan>): Promise<number> {
-  const engine = new ChaosEngine(plan, systemClock);
+async function serveStdio(
+  [command, ...args]: string[],
+  plan: ReturnType<typeof loadChaosPlan>,
+  dice: Dice,
+): Promise<number> {
+  const engine = new ChaosEngine(plan, systemClock, dice.resumed, dice.onDecided);
   const { stopped, dispose } = untilStopped(true);
   let lost: string | undefined;
   const env = Object.fromEntries(
