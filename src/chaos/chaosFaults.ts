@@ -69,11 +69,17 @@ export function injectionFor(hit: ChaosHit, mode: ChaosMode): Injection {
       const why = text(`Rate limit exceeded: retry after ${secondsText(ms)}`);
       return { type: 'answer', spec: structured('rate_limit', why, { retry_after: ms / 1000 }) };
     }
-    case 'lock':
-      return {
-        type: 'answer',
-        spec: structured('lock', text('Database is locked: could not obtain lock on the record')),
-      };
+    case 'lock': {
+      // With `ms`, the conflict says when the lock is expected to be free (`retry_after`, as a server that knows would).
+      if (fault?.ms === undefined) {
+        return {
+          type: 'answer',
+          spec: structured('lock', text('Database is locked: could not obtain lock on the record')),
+        };
+      }
+      const why = text(`Database is locked: could not obtain lock on the record; retry after ${secondsText(fault.ms)}`);
+      return { type: 'answer', spec: structured('lock', why, { retry_after: fault.ms / 1000 }) };
+    }
     case 'resource':
       return {
         type: 'answer',

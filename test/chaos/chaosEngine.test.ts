@@ -155,6 +155,14 @@ describe('chaos fault shapes', () => {
     });
   });
 
+  it('a lock with ms says when it is expected to be free; without ms it says nothing', async () => {
+    expect(classifyFailure(await rawFailureOf('lock', 4000), [], 0)).toMatchObject({
+      kind: 'lock',
+      retryAfterMs: 4000,
+    });
+    expect(classifyFailure(await rawFailureOf('lock'), [], 0).retryAfterMs).toBeUndefined();
+  });
+
   it('answers unavailable with 503 over HTTP, latency with a delay, crash and drop below MCP', () => {
     expect(injectionFor({ kind: 'unavailable' }, 'http')).toMatchObject({ type: 'http', spec: { status: 503 } });
     expect(injectionFor({ kind: 'latency', fault: { tool: '*', rate: 1, kind: 'latency', ms: 200 } }, 'stdio')).toEqual(
