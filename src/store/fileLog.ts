@@ -80,6 +80,16 @@ export async function createFileLog(options: FileLogOptions): Promise<FileLog> {
   }
   const recoveryReport = recovered.report;
   let index: FileLogIndex = recovered.index;
+  // Sealed segments that had no index file (a full disk when they were sealed, a copied log): written now, so that
+  // the next open reads them and this one lets go of their finished runs' positions. A failure only means a scan.
+  const written: number[] = [];
+  for (const { segment, size, crc } of recovered.unindexed) {
+    await writeIndexFile(dir, segment, size, crc, index).then(
+      () => written.push(segment),
+      () => undefined,
+    );
+  }
+  index.segmentsOnDiskNow(written);
   const tails = createTailHub<EventEnvelope>();
   const handles = new SegmentHandles(dir);
   const gate = new ReadGate();

@@ -42,6 +42,11 @@ export interface RecoveredLog {
   index: FileLogIndex;
   report: RecoveryReport;
   segments: number[];
+  /**
+   * Sealed segments the scan read whole, without damage, for want of an index file: with their size and CRC32, so
+   * that the writer can write their index file (and let go of their finished runs' positions).
+   */
+  unindexed: { segment: number; size: number; crc: number }[];
   /** Bytes of the last segment after any cut (where appends continue), and their CRC32. */
   lastSegmentBytes: number;
   lastSegmentCrc: number;
@@ -152,6 +157,7 @@ export async function recoverLog(
   let lastSegmentCrc = 0;
   /** Sealed segments whose index file vouches for them: what memory need not hold of their finished runs. */
   const onDisk: number[] = [];
+  const unindexed: RecoveredLog['unindexed'] = [];
   for (const [position, segment] of segments.entries()) {
     const isLast = position === segments.length - 1;
     const name = segmentFileName(segment);
@@ -181,6 +187,9 @@ export async function recoverLog(
     report.corrupt.push(...scanned.corrupt);
     const truncated = await truncation(dir, segment, bytes.length);
     if (truncated) report.corrupt.push(truncated);
+    if (!isLast && scanned.corrupt.length === 0 && !scanned.partial && !truncated) {
+      unindexed.push({ segment, size: bytes.length, crc: wholeCrc });
+    }
     let cutAt: number | undefined;
     if (scanned.partial) {
       if (isLast) {
@@ -207,5 +216,5 @@ export async function recoverLog(
   }
   index.segmentsOnDiskNow(onDisk);
   report.events = index.eventCount;
-  return { index, report, segments, lastSegmentBytes, lastSegmentCrc };
+  return { index, report, segments, unindexed, lastSegmentBytes, lastSegmentCrc };
 }

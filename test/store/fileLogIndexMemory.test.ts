@@ -117,6 +117,22 @@ describe('reading finished runs from index files', () => {
     await reopened.close();
   });
 
+  it('writes the index files a reopened log lacks, and holds those segments’ finished runs packed', async () => {
+    const { log, appended } = await fill();
+    const held = log.indexStats();
+    await log.close();
+    const indexFiles = (await readdir(dir)).filter((name) => name.endsWith('.idx')).sort();
+    for (const name of indexFiles) await rm(join(dir, name));
+
+    const reopened = await createFileLog({ dir });
+    expect(reopened.indexStats()).toEqual(held);
+    // Every sealed segment's file is back (the last one's is written when the log closes).
+    const rewritten = (await readdir(dir)).filter((name) => name.endsWith('.idx')).sort();
+    expect(rewritten).toEqual(indexFiles.slice(0, -1));
+    for (const [runId, events] of appended) expect(await reopened.read(runId)).toEqual(events);
+    await reopened.close();
+  });
+
   it('without index files, fails a read on damage the open did not report, and reads around it once reported', async () => {
     const { log, appended } = await fill();
     for (const name of (await readdir(dir)).filter((each) => each.endsWith('.idx'))) await rm(join(dir, name));
