@@ -1,5 +1,6 @@
 // Workflows as runs: spawn one (compiled, or a file to load) with its inputs, watch it, cancel it, await its end;
 // resuming and resolving (workflowHostResume.ts) start their executions here too.
+import { createAdmission } from './admission.js';
 import type { InspectObserver } from './actorInspection.js';
 import type { Clock, RandomSource } from '../common/clock.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
@@ -376,27 +377,6 @@ export function createWorkflowHost(deps: WorkflowHostDeps): WorkflowHost {
       for (const entry of running) entry.handle.cancel('the runtime is closing');
       // A resolved run's execution is not its handle's first `done`: wait for every execution, not only those.
       await Promise.all([...executing].map((done) => done.catch(() => undefined)));
-    },
-  };
-}
-
-/** At most `limit` holders at once (0: no limit); the others wait in arrival order. */
-function createAdmission(limit: number): { enter(): Promise<void>; leave(): void } {
-  let inside = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    enter() {
-      if (limit <= 0 || inside < limit) {
-        inside += 1;
-        return Promise.resolve();
-      }
-      return new Promise((admit) => waiting.push(admit));
-    },
-    leave() {
-      const next = waiting.shift();
-      // The slot passes straight to the next in line.
-      if (next) next();
-      else inside -= 1;
     },
   };
 }
