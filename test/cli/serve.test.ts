@@ -6,15 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { cliMain, cliTest, tsxLoader } from '../support/cli.js';
 import { parsePrometheusText, sampleKey } from '../support/promText.js';
-import { startServe } from '../support/serveChild.js';
-
-const counterWorkflow = `name: counter
-state: { raw: { count: 0 } }
-steps:
-  - { id: one, type: state_update, path: raw.count, operation: increment, value: 1 }
-  - { id: two, type: state_update, path: raw.count, operation: increment, value: 1 }
-  - { id: done, type: return, value: '{{ state.raw.count }}' }
-`;
+import { counterWorkflow, startServe } from '../support/serveChild.js';
 
 // Three CLI processes one after the other: on a loaded machine they take longer than the default 30 s.
 cliTest('serves the metrics of the runs in its data dir until SIGTERM', { timeout: 120_000 }, async ({ workspace }) => {

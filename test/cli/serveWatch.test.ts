@@ -7,15 +7,7 @@ import { createWebSocketReceiver } from '@statelyai/inspect';
 import { cliTest, stdoutJson, type CliWorkspace } from '../support/cli.js';
 import { parsePrometheusText, sampleKey } from '../support/promText.js';
 import { requireSharedNats, throwawayStream } from '../support/natsServer.js';
-import { startServe, type ServeChild } from '../support/serveChild.js';
-
-const counterWorkflow = `name: counter
-state: { raw: { count: 0 } }
-steps:
-  - { id: one, type: state_update, path: raw.count, operation: increment, value: 1 }
-  - { id: two, type: state_update, path: raw.count, operation: increment, value: 1 }
-  - { id: done, type: return, value: '{{ state.raw.count }}' }
-`;
+import { counterWorkflow, startServe, type ServeChild } from '../support/serveChild.js';
 
 /** How long a change another process made may take to show (the watch reads every 250 ms; processes start slowly). */
 const SEEN_WITHIN = { timeout: 10_000, interval: 50 };

@@ -1,11 +1,9 @@
 // workflow_resolve `inputs` over stdio: a run escalated by `retrace run` (a process gone since) whose log redacted an
 // input (a secret) is resolved by the MCP server only with that input given again, as `retrace resolve --input`.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect } from 'vitest';
-import { cliMain, cliTest as it, tsxLoader } from '../support/cli.js';
+import { cliTest as it } from '../support/cli.js';
 import { escalateWithRedactedInput } from '../support/redactedInputRun.js';
-import { call, failure } from './mcpScenario.js';
+import { call, connectMcpStdio, failure } from './mcpScenario.js';
 
 describe('workflow_resolve inputs', { timeout: 120_000 }, () => {
   it('continues a run whose redacted input is given again; without it, says which input is missing', async ({
@@ -14,17 +12,7 @@ describe('workflow_resolve inputs', { timeout: 120_000 }, () => {
     const run = await escalateWithRedactedInput(workspace);
     expect(run.code, run.stderr).toBe(2);
 
-    const client = new Client({ name: 'mcp-resolve-inputs-test', version: '0.0.0' });
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--import', tsxLoader, cliMain, 'mcp'],
-      cwd: workspace.dir,
-      env: { ...(process.env as Record<string, string>), ...workspace.marker },
-      stderr: 'pipe',
-    });
-    let stderr = '';
-    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await client.connect(transport);
+    const { client, stderr } = await connectMcpStdio(workspace, 'mcp-resolve-inputs-test');
     try {
       expect(await failure(client, 'workflow_resolve', { run_id: 'r1', action: 'retry' })).toContain(
         'the log redacted inputs.approval_token',
@@ -44,6 +32,6 @@ describe('workflow_resolve inputs', { timeout: 120_000 }, () => {
     } finally {
       await client.close();
     }
-    expect(stderr).toBe('');
+    expect(stderr()).toBe('');
   });
 });

@@ -1,14 +1,35 @@
 // Drives every tool of `retrace mcp` through a real MCP client: a run that escalates, is resolved, replayed, measured
 // and debugged; a run cancelled; bad arguments refused with a clear message.
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { expect } from 'vitest';
-import { tsxLoader } from '../support/cli.js';
+import { cliMain, tsxLoader, type CliWorkspace } from '../support/cli.js';
 import { textOf } from '../support/exampleServer.js';
 import { repoRoot } from '../support/servers.js';
 
 const flakyMain = join(repoRoot, 'src', 'testing', 'flakyServerMain.ts');
+
+/** `retrace ARGS… mcp` in the workspace as a stdio child, connected; `stderr()` is what it wrote there so far. */
+export async function connectMcpStdio(
+  workspace: CliWorkspace,
+  name: string,
+  globalArgs: string[] = [],
+): Promise<{ client: Client; stderr(): string }> {
+  const client = new Client({ name, version: '0.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', tsxLoader, cliMain, ...globalArgs, 'mcp'],
+    cwd: workspace.dir,
+    env: { ...(process.env as Record<string, string>), ...workspace.marker },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await client.connect(transport);
+  return { client, stderr: () => stderr };
+}
 
 /** A workflow whose critical tool fails: the run escalates and waits for a person. */
 export const escalatingWorkflow = `name: mcp-escalates

@@ -3,6 +3,15 @@ import { spawn } from 'node:child_process';
 import { vi } from 'vitest';
 import { cliMain, tsxLoader, type CliWorkspace } from './cli.js';
 
+/** A three-step workflow that counts to 2 with no tool: what the serve tests run beside the watcher. */
+export const counterWorkflow = `name: counter
+state: { raw: { count: 0 } }
+steps:
+  - { id: one, type: state_update, path: raw.count, operation: increment, value: 1 }
+  - { id: two, type: state_update, path: raw.count, operation: increment, value: 1 }
+  - { id: done, type: return, value: '{{ state.raw.count }}' }
+`;
+
 export interface ServeChild {
   /** `http://127.0.0.1:PORT`, as it printed it. */
   url: string;
