@@ -66,8 +66,7 @@ function planCircuitWait(context: ToolCallContext): RetryPlan {
     return { retry: false, reason: 'retries_exhausted' };
   }
   const failure = context.lastFailure;
-  const delayMs =
-    failure?.retryAfterMs === undefined ? policy.breaker.cooldownMs : Math.max(1, failure.retryAfterMs + 1);
+  const delayMs = failure?.retryAfterMs === undefined ? policy.breaker.cooldownMs : failure.retryAfterMs + 1;
   const until = context.now + delayMs;
   if (until >= context.targetDeadlineAt) return { retry: false, reason: 'deadline' };
   return { retry: true, delayMs, until, retryAfter: false, rng: context.retry.rng };

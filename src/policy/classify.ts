@@ -139,7 +139,7 @@ function textRetryAfterMs(text: string): number | undefined {
 function retryAfterOf(rule: CompiledRule, evidence: Evidence, isRateLimit: boolean, nowMs: number): number | undefined {
   const { raw, fields } = evidence;
   // The breaker knows when it turns half-open: a refused call waits that long, not its whole cool-down.
-  if (raw.source === 'circuit') return raw.retryInMs === undefined ? undefined : raw.retryInMs;
+  if (raw.source === 'circuit') return raw.retryInMs;
   if (rule.retryAfterSegments) {
     const fromRuleField = secondsFieldMs(valueAt(fields, rule.retryAfterSegments), nowMs);
     if (fromRuleField !== undefined) return fromRuleField;

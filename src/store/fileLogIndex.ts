@@ -201,13 +201,8 @@ export class FileLogIndex {
 
   /** The segments holding the run's records, in order. */
   segmentsOf(runId: string): number[] {
-    const entries = this.runs.get(runId);
-    if (!entries) {
-      const cold = this.cold.get(runId);
-      return cold ? segmentRange(cold) : [];
-    }
-    const segments = [...entries.onDisk, ...(entries.resident ?? []).map((part) => part.segment)];
-    return [...new Set(segments)].sort((a, b) => a - b);
+    const located = this.locate(runId);
+    return located ? segmentsIn(located) : [];
   }
 
   /** Everything one segment holds, run by run: the content of its index file (never a segment already on disk). */
@@ -235,6 +230,12 @@ export class FileLogIndex {
     // The cold runs finished first: listed first, close to the order the runs began in.
     return [...this.cold.summaries(), ...[...this.runs.values()].map((entries) => ({ ...entries.summary }))];
   }
+}
+
+/** The segments a location spans, each once, in order. */
+export function segmentsIn(location: RunLocation): number[] {
+  const segments = [...location.onDisk, ...location.resident.map((part) => part.segment)];
+  return [...new Set(segments)].sort((a, b) => a - b);
 }
 
 function appendTo(part: ResidentPart, offset: number, frameBytes: number, seq: number): void {

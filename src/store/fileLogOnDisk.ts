@@ -2,9 +2,9 @@
 // index file or, when that file is gone or does not vouch for the segment, found by scanning the segment's record
 // headers (the last two segments read either way are kept).
 import { readIndexFile } from './fileLogIndexFile.js';
-import { indexedFieldsAt } from './fileLogIndex.js';
+import { FileLogIndex } from './fileLogIndex.js';
 import type { PinnedSegment } from './fileLogReaders.js';
-import { walkRecords } from './fileLogRecovery.js';
+import { indexSegmentBytes, type DamagedRecord } from './fileLogRecovery.js';
 
 export interface Positions {
   offsets: ArrayLike<number>;
@@ -17,22 +17,16 @@ const CACHED_SEGMENTS = 2;
 
 const NONE: Positions = { offsets: [], frameBytes: [], seqs: [] };
 
-/** Damage a scan of a segment without an index file met: its record may be the one a read needs. */
-export interface ScanDamage {
-  offset: number;
-  bytes: number;
-  reason: string;
-}
-
 /** Every run's positions in one segment, and the damage its scan met (none when an index file listed them). */
 interface SegmentPositions {
   runs: Map<string, Positions>;
-  damage: ScanDamage[];
+  /** What a scan met (none when an index file listed them): its record may be the one a read needs. */
+  damage: DamagedRecord[];
 }
 
 export interface OnDiskPositions {
   /** The run's positions in the pinned sealed segment, with any damage found while looking for them. */
-  of(pin: PinnedSegment, runId: string): Promise<{ positions: Positions; damage: readonly ScanDamage[] }>;
+  of(pin: PinnedSegment, runId: string): Promise<{ positions: Positions; damage: readonly DamagedRecord[] }>;
   /** Forgets what was read (a retention rewrote segments, a read found damage). */
   clear(): void;
 }
@@ -41,28 +35,18 @@ export function onDiskPositions(dir: string): OnDiskPositions {
   /** By segment and size, the most recently used last. */
   const cache = new Map<string, SegmentPositions>();
 
-  /** Every run's records found by walking the segment's headers: the index file is missing or damaged. */
+  /** Every run's records found by the open's own header walk, into an index of this segment alone. */
   const scan = async (pin: PinnedSegment, size: number): Promise<SegmentPositions> => {
     const bytes = Buffer.allocUnsafe(size);
     const { bytesRead } = await pin.handle.read(bytes, 0, size, 0);
-    const runs = new Map<string, { offsets: number[]; frameBytes: number[]; seqs: number[] }>();
-    const damage: ScanDamage[] = [];
-    walkRecords(bytes, 0, bytesRead, {
-      record(offset, jsonStart, jsonEnd, next) {
-        const fields = indexedFieldsAt(bytes, jsonStart, jsonEnd);
-        if (!fields) return false;
-        let found = runs.get(fields.runId);
-        if (!found) runs.set(fields.runId, (found = { offsets: [], frameBytes: [], seqs: [] }));
-        found.offsets.push(offset);
-        found.frameBytes.push(next - offset);
-        found.seqs.push(fields.seq);
-        return true;
-      },
-      damage(offset, length, reason) {
-        damage.push({ offset, bytes: length, reason });
-      },
-    });
-    return { runs, damage };
+    const index = new FileLogIndex();
+    const { corrupt, partial } = indexSegmentBytes(bytes.subarray(0, bytesRead), 0, pin.segment, index);
+    const runs = new Map<string, Positions>();
+    for (const { runId } of index.summaries()) {
+      const part = index.locate(runId)?.resident[0];
+      if (part) runs.set(runId, part);
+    }
+    return { runs, damage: partial ? [...corrupt, partial] : corrupt };
   };
 
   const positionsOf = async (pin: PinnedSegment): Promise<SegmentPositions> => {

@@ -4,7 +4,7 @@ import { removeIndexFile } from './fileLogIndexFile.js';
 import { ErrorCode, RetraceError } from '../common/errors.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import type { StoredEvent } from './eventStore.js';
-import type { FileLogIndex } from './fileLogIndex.js';
+import { segmentsIn, type FileLogIndex } from './fileLogIndex.js';
 import { decodeRecord } from './fileLogRecord.js';
 import { corruptionError, walkRecords, type DamagedRecord } from './fileLogRecovery.js';
 import { onDiskPositions, type Positions } from './fileLogOnDisk.js';
@@ -70,16 +70,15 @@ export function createLogReads(deps: LogReadsDeps): LogReads {
       readingIndex = index;
       const located = index.locate(runId);
       if (!located) return undefined;
-      const segments = [...new Set([...located.onDisk, ...located.resident.map((part) => part.segment)])];
-      const pinned = new Map((await handles.pinAll(segments)).map((pin) => [pin.segment, pin]));
+      const pinned = new Map((await handles.pinAll(segmentsIn(located))).map((pin) => [pin.segment, pin]));
       const parts: { segment: number; positions: Positions }[] = [];
       try {
         for (const segment of located.onDisk) {
           const { positions, damage } = await onDisk.of(pinned.get(segment) as PinnedSegment, runId);
           // Damage a scan met that the scan at open did not report: its record may be this run's.
-          const name = segmentFileName(segment);
           const unreported = damage.find(
-            ({ offset }) => !deps.steppedOver().some((known) => known.segment === name && known.offset === offset),
+            (found) =>
+              !deps.steppedOver().some((known) => known.segment === found.segment && known.offset === found.offset),
           );
           if (unreported) await damagedOnRead(segment, unreported.offset, unreported.bytes, unreported.reason);
           parts.push({ segment, positions });
